@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: restores the local tools and packages, then runs the task.
+#   ./build.sh demo    run the demo: a server and clients on loopback
+#   ./build.sh test    build everything and run every test project; ends with "N passed, N failed, N skipped"
+#   ./build.sh bench   run the benchmarks (see bench/README.md for arguments)
+set -euo pipefail
+cd "$(dirname "$0")"
+# Paket's feed comes from this machine's own NuGet configuration, so no feed address is pinned here.
+if [ -z "${ASYNCNET_NUGET_FEED:-}" ]; then
+  ASYNCNET_NUGET_FEED=$(dotnet nuget list source --format short | awk '$1 == "E" { print $2; exit }')
+  export ASYNCNET_NUGET_FEED
+fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet tool restore >/dev/null
+
+task="${1:-test}"
+[ $# -gt 0 ] && shift
+case "$task" in
+  test)
+    log=$(mktemp)
+    status=0
+    # --blame-hang-timeout bounds a hung test: the host is dumped and killed instead of stalling CI.
+    dotnet test AsyncNet.sln -c Release --blame-hang-timeout 4m "$@" 2>&1 | tee "$log" || status=$?
+    # VSTest prints one "Passed!/Failed!  - Failed: F, Passed: P, Skipped: S, Total: T" line per project.
+    summary=$(grep -E '(Passed|Failed)!  - Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\1 \2 \3/' \
+      | awk '{ f += $1; p += $2; s += $3; n++ } END { printf "%d %d %d %d", p, f, s, n }')
+    read -r passed failed skipped projects <<<"$summary"
+    expected=$(ls tests/*/*.??proj | wc -l)
+    rm -f "$log"
+    if [ "$projects" -ne "$expected" ]; then
+      echo "only $projects of $expected test projects reported results" >&2
+      failed=$((failed + expected - projects)); status=1
+    fi
+    echo "$passed passed, $failed failed, $skipped skipped"
+    [ "$failed" -eq 0 ] && [ "$status" -eq 0 ] || exit 1
+    ;;
+  demo) dotnet run --project tools/AsyncNet.Cli -c Release -- demo "$@" ;;
+  bench) dotnet run --project bench/AsyncNet.Benchmarks -c Release -- "$@" ;;
+  *) echo "usage: ./build.sh test|demo|bench [args]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+module AsyncNet.Properties.Tests.TransportProperties
