@@ -57,7 +57,9 @@ module SelectorModel =
         listener.Bind(IPEndPoint(IPAddress.Loopback, 0))
         listener.Listen 1
         let client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        client.Connect listener.LocalEndPoint
+        match listener.LocalEndPoint with
+        | null -> invalidOp "the listener has no local endpoint"
+        | endPoint -> client.Connect endPoint
         let server = listener.Accept()
         client.Blocking <- false
         server.Blocking <- false

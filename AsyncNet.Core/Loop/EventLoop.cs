@@ -36,6 +36,7 @@ public sealed partial class EventLoop : IDisposable
 
     private readonly ISelector _selector;
     private readonly Waker _waker;
+    private readonly SelectorKey _wakerKey;
     private readonly TimeProvider _timeProvider;
     private readonly long _originTimestamp;
     private readonly Queue<Handle> _ready = new();
@@ -61,7 +62,7 @@ public sealed partial class EventLoop : IDisposable
         _timeProvider = options.TimeProvider;
         _originTimestamp = _timeProvider.GetTimestamp();
         _waker = Waker.Create(_selector);
-        _waker.Register(_selector, s_wakerMarker);
+        _wakerKey = _waker.Register(_selector, s_wakerMarker);
         _synchronizationContext = new LoopSynchronizationContext(this);
         _taskScheduler = new LoopTaskScheduler(this);
     }
@@ -223,6 +224,7 @@ public sealed partial class EventLoop : IDisposable
         _timers.Clear();
         _cancelledTimers = 0;
         _registrations.Clear();
+        _selector.Unregister(_wakerKey.Fd);
         _waker.Dispose();
         _selector.Dispose();
     }

@@ -13,7 +13,7 @@ internal abstract class Waker : IDisposable
     /// <summary>Registers the read end in <paramref name="selector"/> for reading, with <paramref name="data"/>.</summary>
     public abstract SelectorKey Register(ISelector selector, object? data);
 
-    /// <summary>Makes the read end readable. Thread-safe; never blocks (a full pipe already wakes).</summary>
+    /// <summary>Makes the read end readable. Thread-safe; never blocks (a full pipe already wakes); does nothing once disposed.</summary>
     public abstract void Wake();
 
     /// <summary>Consumes every pending wake-up so the read end is no longer readable. Loop thread only.</summary>

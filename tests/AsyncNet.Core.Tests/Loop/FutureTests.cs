@@ -98,6 +98,7 @@ public sealed class FutureTests : IDisposable
 
         Assert.Equal(2, future.RemoveDoneCallback(callback));
         future.SetResult(1);
+        _loop.CallSoon(() => { }); // keeps RunOnce from blocking now that nothing else is scheduled
         _loop.RunOnce();
 
         Assert.Equal(0, runs);
@@ -171,7 +172,10 @@ public sealed class FutureTests : IDisposable
         Exception? thrown = null;
         _loop.CallSoon(() =>
         {
-            thrown = Task.Run(() => Record.Exception(() => future.SetResult(1))).Result;
+            // A dedicated thread: waiting on Task.Run could inline the work on the loop thread itself.
+            var other = new Thread(() => thrown = Record.Exception(() => future.SetResult(1)));
+            other.Start();
+            other.Join();
             _loop.Stop();
         });
 
