@@ -1,0 +1,67 @@
+namespace AsyncNet.Transports;
+
+/// <summary>A bidirectional stream transport: TCP or a Unix socket (asyncio's <c>Transport</c>).</summary>
+/// <remarks>
+/// Write flow control (asyncio's rule): <c>PauseWriting</c> is called once when the buffered bytes go
+/// strictly above the high-water mark, <c>ResumeWriting</c> once when they fall to or below the low mark.
+/// Defaults: high 64 KiB, low = high / 4.
+/// </remarks>
+public interface IStreamTransport : ITransport
+{
+    /// <summary>Whether the transport is reading (not paused).</summary>
+    bool IsReading { get; }
+
+    /// <summary>Bytes accepted by <see cref="Write(ReadOnlySpan{byte})"/> and not yet handed to the OS.</summary>
+    int WriteBufferSize { get; }
+
+    /// <summary>The high-water mark of the write buffer.</summary>
+    int WriteBufferHighWaterMark { get; }
+
+    /// <summary>The low-water mark of the write buffer.</summary>
+    int WriteBufferLowWaterMark { get; }
+
+    /// <summary>Stops delivering received data until <see cref="ResumeReading"/>. Idempotent.</summary>
+    void PauseReading();
+
+    /// <summary>Resumes delivering received data. Idempotent.</summary>
+    void ResumeReading();
+
+    /// <summary>Queues bytes for sending; never blocks. An empty write does nothing.</summary>
+    /// <param name="data">The bytes; copied if they cannot be sent at once.</param>
+    /// <remarks>
+    /// <para>
+    /// With nothing queued, the bytes go to the socket at once, and only what the kernel does not take is queued.
+    /// Inside a protocol callback (<c>ConnectionMade</c>, <c>DataReceived</c>, <c>BufferUpdated</c>,
+    /// <c>EofReceived</c>) writes are gathered instead and sent together, in one system call, when the callback
+    /// returns (or as soon as they exceed the high-water mark): a protocol that answers one read with many small
+    /// writes costs one send. Bytes are never reordered or lost by partial sends.
+    /// </para>
+    /// <para>
+    /// After the peer broke the connection, or after the transport closed itself (an I/O error, or an EOF the
+    /// protocol did not keep open), a write is dropped silently: the loss surfaces through <c>ConnectionLost</c>.
+    /// </para>
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/>, <see cref="ITransport.Close"/> or <see cref="Abort"/>.</exception>
+    void Write(ReadOnlySpan<byte> data);
+
+    /// <summary>Queues several buffers for sending, as one gathered write where possible.</summary>
+    /// <param name="buffers">The buffers, in order.</param>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/>, <see cref="ITransport.Close"/> or <see cref="Abort"/>.</exception>
+    void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers);
+
+    /// <summary>Closes the sending side once the buffer is flushed (half-close); reading goes on.</summary>
+    /// <exception cref="NotSupportedException">The transport cannot half-close (<see cref="CanWriteEof"/> is false).</exception>
+    void WriteEof();
+
+    /// <summary>Whether <see cref="WriteEof"/> is supported.</summary>
+    bool CanWriteEof { get; }
+
+    /// <summary>Closes now, dropping buffered data; the protocol's <c>ConnectionLost</c>(null) follows.</summary>
+    void Abort();
+
+    /// <summary>Sets the write buffer's flow-control marks, and re-checks them at once.</summary>
+    /// <param name="high">The high-water mark; null for the default (64 KiB, or 4 × <paramref name="low"/> when only low is given).</param>
+    /// <param name="low">The low-water mark; null for high / 4.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A mark is negative, or high &lt; low.</exception>
+    void SetWriteBufferLimits(int? high = null, int? low = null);
+}
