@@ -21,8 +21,9 @@ type SelectorCommand =
     | Poll
 
 /// What the model says a call should do.
+[<RequireQualifiedAccess>]
 type SelectorOutcome =
-    | Ok
+    | Accepted
     | AlreadyRegistered
     | NotRegistered
 
@@ -68,10 +69,10 @@ module SelectorModel =
     let private classify (action: unit -> unit) =
         try
             action ()
-            Ok
+            SelectorOutcome.Accepted
         with
-        | :? ArgumentException -> AlreadyRegistered
-        | :? KeyNotFoundException -> NotRegistered
+        | :? ArgumentException -> SelectorOutcome.AlreadyRegistered
+        | :? KeyNotFoundException -> SelectorOutcome.NotRegistered
 
     /// Runs `commands` against a new selector from `create` and against the model; returns the first
     /// disagreement, or None when they agree throughout.
@@ -90,19 +91,19 @@ module SelectorModel =
         let step (command: SelectorCommand) : string option =
             match command with
             | Register(s, e) ->
-                let expected = if model.ContainsKey s then AlreadyRegistered else Ok
+                let expected = if model.ContainsKey s then SelectorOutcome.AlreadyRegistered else SelectorOutcome.Accepted
                 let actual = classify (fun () -> selector.Register(watched s, e, box s) |> ignore)
-                if actual = Ok then model[s] <- e
+                if actual = SelectorOutcome.Accepted then model[s] <- e
                 expectOutcome command expected actual
             | Modify(s, e) ->
-                let expected = if model.ContainsKey s then Ok else NotRegistered
+                let expected = if model.ContainsKey s then SelectorOutcome.Accepted else SelectorOutcome.NotRegistered
                 let actual = classify (fun () -> selector.Modify(fd s, e, box (s + 100)) |> ignore)
-                if actual = Ok then model[s] <- e
+                if actual = SelectorOutcome.Accepted then model[s] <- e
                 expectOutcome command expected actual
             | Unregister s ->
-                let expected = if model.ContainsKey s then Ok else NotRegistered
+                let expected = if model.ContainsKey s then SelectorOutcome.Accepted else SelectorOutcome.NotRegistered
                 let actual = classify (fun () -> selector.Unregister(fd s) |> ignore)
-                if actual = Ok then model.Remove s |> ignore
+                if actual = SelectorOutcome.Accepted then model.Remove s |> ignore
                 expectOutcome command expected actual
             | PeerSends s ->
                 (fst pairs[s]).Send([| 1uy |]) |> ignore

@@ -18,6 +18,10 @@ public static class SocketErrors
         return error switch
         {
             SocketError.ConnectionRefused => new ConnectionRefusedException($"Connection refused: {operation}{where} failed; nothing is listening there.", address, innerException),
+
+            // A Unix-socket connect to a path with no socket file (ENOENT, which .NET names AddressNotAvailable): nothing listens there either.
+            SocketError.AddressNotAvailable when operation == "connect" && address is not null && address.Contains('/', StringComparison.Ordinal) =>
+                new ConnectionRefusedException($"Connection refused: {operation}{where} failed; no socket file exists there.", address, innerException),
             SocketError.ConnectionReset => new ConnectionResetException($"Connection reset by peer during {operation}{where}.", address, innerException),
             SocketError.ConnectionAborted or SocketError.OperationAborted => new ConnectionAbortedException($"Connection aborted during {operation}{where}.", address, innerException),
             SocketError.Shutdown => new BrokenPipeException($"Broken pipe: {operation}{where} after the connection was shut down.", address, innerException),

@@ -1,1 +1,9 @@
 module AsyncNet.Properties.Tests.TransportProperties
+
+open FsCheck.FSharp
+open FsCheck.Xunit
+open AsyncNet.Properties
+
+[<Property(MaxTest = 60)>]
+let ``for any writes and any reader pauses the peer receives exactly their concatenation`` () =
+    Prop.forAll (Arb.fromGen TransportGen.scenario) TransportProperties.peerReceivesConcatenation

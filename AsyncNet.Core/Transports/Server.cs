@@ -1,0 +1,317 @@
+using System.Net.Sockets;
+using AsyncNet.Errors;
+using AsyncNet.Loop;
+
+namespace AsyncNet.Transports;
+
+/// <summary>
+/// A listening stream server (asyncio's <c>Server</c>): accepts connections on one or more sockets and gives
+/// each a protocol from its factory. Made by <see cref="EventLoop.CreateServerAsync{TProtocol}(Func{TProtocol}, string?, int, ServerOptions?, CancellationToken)"/>
+/// or <see cref="EventLoop.CreateUnixServerAsync{TProtocol}(Func{TProtocol}, string, ServerOptions?, CancellationToken)"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="Close"/> stops accepting and closes the listening sockets at once (a new connect is refused);
+/// connections already accepted live on until they close. <see cref="WaitClosedAsync"/> completes when the
+/// server is closed and every connection it accepted is lost (Python 3.12's rule).
+/// </para>
+/// <para>Every member must be called on the loop's thread, except the read-only properties.</para>
+/// </remarks>
+public sealed class Server : IAsyncDisposable
+{
+    /// <summary>How long accepting pauses after the process ran out of descriptors (asyncio's ACCEPT_RETRY_DELAY).</summary>
+    private static readonly TimeSpan s_acceptRetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>At most this many accepts per readiness of a listening socket, so a connect storm cannot starve established connections.</summary>
+    private const int MaxAcceptsPerReady = 16;
+
+    private static readonly Action<object?> s_acceptReady = static state => ((Listener)state!).Server.AcceptReady((Listener)state);
+    private static readonly Action<object?> s_retryAccept = static state => ((Server)state!).ResumeAccepting();
+
+    private readonly Listener[] _listeners;
+    private readonly Func<IBaseProtocol> _protocolFactory;
+    private readonly ServerOptions _options;
+    private readonly string? _unixPath;
+    private readonly HashSet<SocketStreamTransport> _connections = [];
+
+    private bool _serving;
+    private bool _closed;
+    private bool _acceptPaused;
+    private TaskCompletionSource? _closedSource;
+
+    internal Server(EventLoop loop, IReadOnlyList<Socket> sockets, Func<IBaseProtocol> protocolFactory, ServerOptions options, string? unixPath)
+    {
+        Loop = loop;
+        _listeners = new Listener[sockets.Count];
+        for (int i = 0; i < sockets.Count; i++)
+        {
+            _listeners[i] = new Listener(this, sockets[i]);
+        }
+
+        _protocolFactory = protocolFactory;
+        _options = options;
+        _unixPath = unixPath;
+    }
+
+    /// <summary>The loop the server accepts on.</summary>
+    public EventLoop Loop { get; }
+
+    /// <summary>The listening sockets; empty once the server is closed.</summary>
+    public IReadOnlyList<Socket> Sockets => _closed ? [] : Array.ConvertAll(_listeners, l => l.Socket);
+
+    /// <summary>Whether the server is accepting connections.</summary>
+    public bool IsServing => _serving;
+
+    /// <summary>Whether <see cref="Close"/> has been called.</summary>
+    public bool IsClosed => _closed;
+
+    /// <summary>How many accepted connections are not lost yet.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Starts accepting connections; does nothing if the server already is.</summary>
+    /// <exception cref="InvalidOperationException">The server is closed, or the call is not on the loop's thread.</exception>
+    public void StartServing()
+    {
+        Loop.CheckThread();
+        if (_closed)
+        {
+            throw new InvalidOperationException("The server is closed.");
+        }
+
+        if (_serving)
+        {
+            return;
+        }
+
+        _serving = true;
+        if (!_acceptPaused)
+        {
+            AddReaders();
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting and closes the listening sockets (and removes a Unix socket's path); accepted connections
+    /// are left open. Idempotent.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
+    public void Close()
+    {
+        Loop.CheckThread();
+        if (_closed)
+        {
+            return;
+        }
+
+        _closed = true;
+        if (_serving && !_acceptPaused)
+        {
+            RemoveReaders();
+        }
+
+        _serving = false;
+        foreach (Listener listener in _listeners)
+        {
+            listener.Socket.Dispose();
+        }
+
+        if (_unixPath is not null)
+        {
+            try
+            {
+                File.Delete(_unixPath);
+            }
+            catch (IOException)
+            {
+                // Someone else removed or replaced it; nothing of ours is left to clean.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Likewise: the path is no longer ours to remove.
+            }
+        }
+
+        CompleteIfIdle();
+    }
+
+    /// <summary>Closes every accepted connection gracefully (each flushes, then closes).</summary>
+    public void CloseClients()
+    {
+        Loop.CheckThread();
+        foreach (SocketStreamTransport transport in _connections.ToArray())
+        {
+            transport.Close();
+        }
+    }
+
+    /// <summary>Aborts every accepted connection (queued bytes are dropped).</summary>
+    public void AbortClients()
+    {
+        Loop.CheckThread();
+        foreach (SocketStreamTransport transport in _connections.ToArray())
+        {
+            transport.Abort();
+        }
+    }
+
+    /// <summary>Completes when the server is closed and every connection it accepted has been lost.</summary>
+    /// <param name="cancellationToken">Stops waiting (the server is unaffected).</param>
+    /// <returns>A task that completes on the loop's thread.</returns>
+    public Task WaitClosedAsync(CancellationToken cancellationToken = default)
+    {
+        Loop.CheckThread();
+        if (_closed && _connections.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        // Asynchronous continuations: an awaiter resumes through the loop, never inside the callback that lost the last connection.
+        Task closed = (_closedSource ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        return cancellationToken.CanBeCanceled ? closed.WaitAsync(cancellationToken) : closed;
+    }
+
+    /// <summary>Closes the server and waits as <see cref="WaitClosedAsync"/> does: until its connections are lost too.</summary>
+    /// <returns>A task that completes when they are.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        Close();
+
+        // No ConfigureAwait(false): the caller is loop code and resumes on the loop.
+        await WaitClosedAsync();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        string where = string.Join(", ", Array.ConvertAll(_listeners, l => l.Address));
+        string state = _closed ? "Closed" : _serving ? _acceptPaused ? "AcceptPaused" : "Serving" : "NotServing";
+        return $"Server({where}, {state}, Connections={_connections.Count})";
+    }
+
+    internal void Attach(SocketStreamTransport transport) => _connections.Add(transport);
+
+    internal void Detach(SocketStreamTransport transport)
+    {
+        if (_connections.Remove(transport))
+        {
+            CompleteIfIdle();
+        }
+    }
+
+    private void CompleteIfIdle()
+    {
+        if (_closed && _connections.Count == 0 && _closedSource is { } source)
+        {
+            _closedSource = null;
+            source.TrySetResult();
+        }
+    }
+
+    private void AddReaders()
+    {
+        foreach (Listener listener in _listeners)
+        {
+            Loop.AddReader(listener.Socket, s_acceptReady, listener);
+        }
+    }
+
+    private void RemoveReaders()
+    {
+        foreach (Listener listener in _listeners)
+        {
+            Loop.RemoveReader(listener.Socket);
+        }
+    }
+
+    private void ResumeAccepting()
+    {
+        _acceptPaused = false;
+        if (_serving)
+        {
+            AddReaders();
+        }
+    }
+
+    private void AcceptReady(Listener listener)
+    {
+        if (!_serving || _acceptPaused)
+        {
+            return;
+        }
+
+        for (int i = 0; i < MaxAcceptsPerReady; i++)
+        {
+            // A protocol made for the last connection may have closed the server (and this socket) meanwhile.
+            // After the first accept, ask before trying again: a would-block accept throws, and a poll is far cheaper.
+            if (i > 0 && (!_serving || _acceptPaused || !listener.Socket.Poll(0, SelectMode.SelectRead)))
+            {
+                return;
+            }
+
+            Socket connection;
+            try
+            {
+                connection = listener.Socket.Accept();
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.Interrupted)
+            {
+                // Nothing pending after all, or the client gave up before we accepted: not an error.
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            {
+                // Out of descriptors or memory: the pending connection stays queued; try again in a while (asyncio).
+                NetworkException error = SocketErrors.Classify(ex, "accept", listener.Address);
+                string message = $"Accept failed on {listener.Address}; pausing accepting for {s_acceptRetryDelay.TotalSeconds:0} s";
+                Loop.CallExceptionHandler(new LoopExceptionContext(message, error) { Source = this });
+                _acceptPaused = true;
+                RemoveReaders();
+                Loop.CallLater(s_acceptRetryDelay, s_retryAccept, this);
+                return;
+            }
+
+            Accepted(connection);
+        }
+    }
+
+    private void Accepted(Socket connection)
+    {
+        IBaseProtocol protocol;
+        try
+        {
+            if (connection.Blocking)
+            {
+                connection.Blocking = false;
+            }
+
+            StreamSockets.Configure(connection, _options);
+            protocol = _protocolFactory();
+        }
+        catch (Exception ex)
+        {
+            connection.Dispose();
+            Loop.CallExceptionHandler(new LoopExceptionContext("Setting up an accepted connection failed", ex) { Source = this });
+            return;
+        }
+
+        try
+        {
+            SocketStreamTransport.Start(Loop, connection, protocol, _options, this, peer: null);
+        }
+        catch (ArgumentException ex)
+        {
+            // Start disposed the socket: the factory returned something that is not a stream protocol.
+            Loop.CallExceptionHandler(new LoopExceptionContext("The server's protocol factory returned an unusable protocol", ex) { Source = this });
+        }
+    }
+
+    /// <summary>One listening socket and its server: the state of its accept callback.</summary>
+    private sealed class Listener(Server server, Socket socket)
+    {
+        public Server Server { get; } = server;
+
+        public Socket Socket { get; } = socket;
+
+        public string Address { get; } = SocketErrors.Describe(socket.LocalEndPoint) ?? "?";
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net.Sockets;
+
+namespace AsyncNet.Transports;
+
+internal sealed partial class SocketStreamTransport
+{
+    /// <summary>The socket is readable: one receive, then the protocol's callback (level-triggered, so no second try).</summary>
+    private void ReadReady()
+    {
+        if (!_readerRegistered)
+        {
+            // Readiness queued in the same pass that stopped reading.
+            return;
+        }
+
+        if (_bufferedProtocol is null)
+        {
+            ReadIntoLoopBuffer();
+        }
+        else
+        {
+            ReadIntoProtocolBuffer(_bufferedProtocol);
+        }
+
+        AssertInvariants();
+    }
+
+    private void ReadIntoLoopBuffer()
+    {
+        byte[] buffer = _pool.Rent(_readBufferSize);
+        int received = _socket.Receive(buffer.AsSpan(0, Math.Min(buffer.Length, _readBufferSize)), SocketFlags.None, out SocketError error);
+        if (error != SocketError.Success || received == 0)
+        {
+            _pool.Return(buffer);
+            ReadEnded(error);
+            return;
+        }
+
+        _currentReadBuffer = buffer;
+        _callbackDepth++;
+        try
+        {
+            _streamProtocol!.DataReceived(buffer.AsSpan(0, received));
+        }
+        catch (Exception ex)
+        {
+            ProtocolFailed(ex, "DataReceived");
+        }
+        finally
+        {
+            EndCallback();
+
+            // Whatever the flush left unsent must stop pointing into the buffer before it goes back to the pool.
+            _queue.DetachBorrowed();
+            _currentReadBuffer = null;
+            _pool.Return(buffer);
+        }
+    }
+
+    private void ReadIntoProtocolBuffer(IBufferedProtocol protocol)
+    {
+        Memory<byte> memory;
+        try
+        {
+            memory = protocol.GetBuffer(_readBufferSize);
+            if (memory.IsEmpty)
+            {
+                throw new InvalidOperationException("IBufferedProtocol.GetBuffer returned an empty buffer.");
+            }
+        }
+        catch (Exception ex)
+        {
+            ProtocolFailed(ex, "GetBuffer");
+            return;
+        }
+
+        int received = _socket.Receive(memory.Span, SocketFlags.None, out SocketError error);
+        if (error != SocketError.Success || received == 0)
+        {
+            ReadEnded(error);
+            return;
+        }
+
+        _callbackDepth++;
+        try
+        {
+            protocol.BufferUpdated(received);
+        }
+        catch (Exception ex)
+        {
+            ProtocolFailed(ex, "BufferUpdated");
+        }
+        finally
+        {
+            EndCallback();
+        }
+    }
+
+    /// <summary>A receive returned nothing: would-block (spurious readiness), EOF, or an error.</summary>
+    private void ReadEnded(SocketError error)
+    {
+        switch (error)
+        {
+            case SocketError.WouldBlock:
+                return;
+            case SocketError.Success:
+                PeerSentEof();
+                return;
+            default:
+                SocketFailed(error, "read");
+                return;
+        }
+    }
+
+    private void PeerSentEof()
+    {
+        _eofReceived = true;
+        StopReading();
+        AdvanceProtocol(ProtocolState.EofReceived);
+        bool keepOpen = false;
+        _callbackDepth++;
+        try
+        {
+            keepOpen = _bufferedProtocol?.EofReceived() ?? _streamProtocol!.EofReceived();
+        }
+        catch (Exception ex)
+        {
+            ProtocolFailed(ex, "EofReceived");
+        }
+        finally
+        {
+            EndCallback();
+        }
+
+        if (!keepOpen)
+        {
+            // The transport closes itself: this is not the user's Close, so later writes are dropped, not refused.
+            BeginClose();
+        }
+    }
+}

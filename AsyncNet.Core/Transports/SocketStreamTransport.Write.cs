@@ -1,0 +1,317 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using AsyncNet.Loop;
+
+namespace AsyncNet.Transports;
+
+internal sealed partial class SocketStreamTransport
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <para>
+    /// Outside a protocol callback, a write with nothing queued is sent at once and only what the kernel does not
+    /// take is copied and queued. Inside <c>ConnectionMade</c>, <c>DataReceived</c>, <c>BufferUpdated</c> or
+    /// <c>EofReceived</c> the bytes are queued and sent, together with the others, when the callback returns.
+    /// </para>
+    /// <para>
+    /// After the peer broke the connection, or after the transport closed itself, a write is dropped silently: the loss
+    /// has been, or will be, reported through <c>ConnectionLost</c>.
+    /// </para>
+    /// </remarks>
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        _loop.CheckThread();
+        if (_writeClosedByUser)
+        {
+            ThrowWriteClosed();
+        }
+
+        if (data.IsEmpty || _state != TransportState.Open)
+        {
+            return;
+        }
+
+        if (_callbackDepth > 0)
+        {
+            Defer(data);
+            return;
+        }
+
+        if (_queue.IsEmpty)
+        {
+            int sent = _socket.Send(data, SocketFlags.None, out SocketError error);
+            if (error != SocketError.Success && error != SocketError.WouldBlock)
+            {
+                SocketFailed(error, "write");
+                return;
+            }
+
+            if (sent == data.Length)
+            {
+                return;
+            }
+
+            _queue.Append(data[sent..]);
+            StartWriting();
+        }
+        else
+        {
+            _queue.Append(data);
+        }
+
+        MaybePauseProtocol();
+        AssertInvariants();
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The buffers are queued together and leave in one gathered send.</remarks>
+    public void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        _loop.CheckThread();
+        if (_writeClosedByUser)
+        {
+            ThrowWriteClosed();
+        }
+
+        _callbackDepth++;
+        try
+        {
+            foreach (ReadOnlyMemory<byte> buffer in buffers)
+            {
+                Write(buffer.Span);
+            }
+        }
+        finally
+        {
+            EndCallback();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Idempotent, and does nothing once the transport is closing. Queued bytes are sent first; then the sending
+    /// side is shut down (the peer sees EOF) while reading goes on. Writing afterwards throws
+    /// <see cref="InvalidOperationException"/>.
+    /// </remarks>
+    public void WriteEof()
+    {
+        _loop.CheckThread();
+        if (_state != TransportState.Open || _eofRequested)
+        {
+            return;
+        }
+
+        _eofRequested = true;
+        _writeClosedByUser = true;
+        if (_queue.IsEmpty)
+        {
+            ShutdownSend();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void SetWriteBufferLimits(int? high = null, int? low = null)
+    {
+        _loop.CheckThread();
+        (_highWater, _lowWater) = WriteBufferLimits.Resolve(high, low, high is null ? nameof(low) : nameof(high));
+        MaybePauseProtocol();
+        MaybeResumeProtocol();
+    }
+
+    private static void ThrowWriteClosed() =>
+        throw new InvalidOperationException("Cannot write: the transport's sending side was closed by WriteEof, Close or Abort.");
+
+    /// <summary>Queues a write made inside a protocol callback; sends early only once the queue exceeds the high mark.</summary>
+    private void Defer(ReadOnlySpan<byte> data)
+    {
+        if (_currentReadBuffer is { } readBuffer
+            && readBuffer.AsSpan().Overlaps(data, out int offset)
+            && offset >= 0 && offset + data.Length <= readBuffer.Length)
+        {
+            _queue.AppendBorrowed(readBuffer, offset, data.Length);
+        }
+        else
+        {
+            _queue.Append(data);
+        }
+
+        if (_queue.Bytes > _highWater)
+        {
+            if (!_writerRegistered)
+            {
+                Flush();
+            }
+
+            MaybePauseProtocol();
+        }
+    }
+
+    /// <summary>A protocol callback returned: flush what it wrote, unless the writer callback will.</summary>
+    private void EndCallback()
+    {
+        Debug.Assert(_callbackDepth > 0, "EndCallback pairs with a callback's start");
+        if (--_callbackDepth > 0 || _state == TransportState.Closed)
+        {
+            return;
+        }
+
+        if (!_queue.IsEmpty && !_writerRegistered)
+        {
+            Flush();
+        }
+
+        MaybePauseProtocol();
+        AssertInvariants();
+    }
+
+    /// <summary>The socket is writable: send the queue.</summary>
+    private void WriteReady()
+    {
+        if (!_writerRegistered)
+        {
+            return;
+        }
+
+        if (_queue.IsEmpty)
+        {
+            StopWriting();
+            return;
+        }
+
+        Flush();
+        AssertInvariants();
+    }
+
+    /// <summary>
+    /// Sends the queue, gathered, until it is empty or the kernel is full; keeps the writer registered exactly while
+    /// bytes remain, resumes the protocol at the low mark, and completes a pending close or EOF once empty.
+    /// </summary>
+    private void Flush()
+    {
+        while (!_queue.IsEmpty)
+        {
+            int attempted;
+            int sent;
+            SocketError error;
+            if (_queue.SegmentCount == 1)
+            {
+                ReadOnlySpan<byte> first = _queue.First;
+                attempted = first.Length;
+                sent = _socket.Send(first, SocketFlags.None, out error);
+            }
+            else
+            {
+                List<ArraySegment<byte>> gather = _pool.GatherList;
+                attempted = _queue.FillGather(gather, MaxGatherSegments);
+                try
+                {
+                    sent = _socket.Send(gather, SocketFlags.None, out error);
+                }
+                finally
+                {
+                    gather.Clear();
+                }
+            }
+
+            if (error == SocketError.WouldBlock)
+            {
+                break;
+            }
+
+            if (error != SocketError.Success)
+            {
+                SocketFailed(error, "write");
+                return;
+            }
+
+            _queue.Consume(sent);
+            if (sent < attempted)
+            {
+                // .NET retries a partial send until the kernel says would-block: it is full now.
+                break;
+            }
+        }
+
+        if (_queue.IsEmpty)
+        {
+            StopWriting();
+        }
+        else
+        {
+            StartWriting();
+        }
+
+        MaybeResumeProtocol();
+        FinishIfDrained();
+    }
+
+    /// <summary>With nothing left to send, completes a graceful close or a pending WriteEof.</summary>
+    private void FinishIfDrained()
+    {
+        if (!_queue.IsEmpty)
+        {
+            return;
+        }
+
+        if (_state == TransportState.Closing)
+        {
+            ScheduleConnectionLost(null);
+        }
+        else if (_state == TransportState.Open && _eofRequested && !_eofSent)
+        {
+            ShutdownSend();
+        }
+    }
+
+    private void ShutdownSend()
+    {
+        _eofSent = true;
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException ex)
+        {
+            SocketFailed(ex.SocketErrorCode, "shutdown");
+        }
+    }
+
+    /// <summary>Calls PauseWriting once when the queue goes strictly above the high mark.</summary>
+    private void MaybePauseProtocol()
+    {
+        if (_writingPaused || _queue.Bytes <= _highWater || _state == TransportState.Closed)
+        {
+            return;
+        }
+
+        _writingPaused = true;
+        try
+        {
+            _protocol.PauseWriting();
+        }
+        catch (Exception ex)
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext("Exception in protocol.PauseWriting()", ex) { Source = this });
+        }
+    }
+
+    /// <summary>Calls ResumeWriting once when the queue falls to or below the low mark.</summary>
+    private void MaybeResumeProtocol()
+    {
+        if (!_writingPaused || _queue.Bytes > _lowWater || _state == TransportState.Closed)
+        {
+            return;
+        }
+
+        _writingPaused = false;
+        try
+        {
+            _protocol.ResumeWriting();
+        }
+        catch (Exception ex)
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext("Exception in protocol.ResumeWriting()", ex) { Source = this });
+        }
+    }
+}

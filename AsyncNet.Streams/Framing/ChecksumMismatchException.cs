@@ -1,0 +1,33 @@
+using System.Globalization;
+
+namespace AsyncNet.Streams.Framing;
+
+/// <summary>
+/// A frame's checksum trailer does not match the checksum of the bytes it covers: the frame was damaged on the
+/// way, or the two ends disagree on the format.
+/// </summary>
+/// <remarks>Every frame before this one has been delivered; the decoder is faulted and the connection should close.</remarks>
+public class ChecksumMismatchException : InvalidFrameException
+{
+    /// <summary>Creates the exception with a message naming both checksums.</summary>
+    /// <param name="algorithm">The checksum algorithm.</param>
+    /// <param name="expected">The checksum the frame's trailer carries.</param>
+    /// <param name="actual">The checksum computed over the received bytes.</param>
+    public ChecksumMismatchException(ChecksumAlgorithm algorithm, uint expected, uint actual)
+        : base(string.Create(CultureInfo.InvariantCulture,
+            $"The frame's {algorithm} trailer says 0x{expected:X8}, but its bytes give 0x{actual:X8}."))
+    {
+        Algorithm = algorithm;
+        Expected = expected;
+        Actual = actual;
+    }
+
+    /// <summary>The checksum algorithm.</summary>
+    public ChecksumAlgorithm Algorithm { get; }
+
+    /// <summary>The checksum the frame's trailer carries (what the sender computed).</summary>
+    public uint Expected { get; }
+
+    /// <summary>The checksum computed over the received bytes.</summary>
+    public uint Actual { get; }
+}

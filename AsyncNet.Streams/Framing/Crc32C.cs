@@ -1,0 +1,109 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.Intrinsics.X86;
+using ArmCrc32 = System.Runtime.Intrinsics.Arm.Crc32;
+
+namespace AsyncNet.Streams.Framing;
+
+/// <summary>
+/// CRC-32C (Castagnoli; reflected polynomial 0x82F63B78, initial value and final XOR 0xFFFFFFFF) as iSCSI, ext4
+/// and Kafka compute it: the check value of "123456789" is 0xE3069283.
+/// </summary>
+/// <remarks>
+/// Uses the CPU's CRC32 instruction (SSE4.2 on x86, the CRC extension on Arm64) where there is one, 8 bytes a
+/// step, and slicing by 8 otherwise. Thread-safe and allocation-free.
+/// </remarks>
+public static class Crc32C
+{
+    private static readonly uint[] s_tables = CrcSlicing.CreateTables(0x82F63B78u);
+
+    /// <summary>Computes the CRC-32C of <paramref name="data"/>.</summary>
+    /// <param name="data">The bytes.</param>
+    /// <returns>The CRC.</returns>
+    public static uint Compute(ReadOnlySpan<byte> data) => Append(0, data);
+
+    /// <summary>Continues a CRC-32C over more bytes: <c>Append(Compute(a), b) == Compute(a + b)</c>.</summary>
+    /// <param name="crc">The CRC of the bytes so far (0 for none).</param>
+    /// <param name="data">The next bytes.</param>
+    /// <returns>The CRC of all the bytes.</returns>
+    public static uint Append(uint crc, ReadOnlySpan<byte> data) => ~Update(~crc, data);
+
+    /// <summary>Continues a CRC-32C over every segment of a sequence.</summary>
+    /// <param name="crc">The CRC of the bytes so far (0 for none).</param>
+    /// <param name="data">The next bytes.</param>
+    /// <returns>The CRC of all the bytes.</returns>
+    public static uint Append(uint crc, in ReadOnlySequence<byte> data)
+    {
+        uint state = ~crc;
+        if (data.IsSingleSegment)
+        {
+            return ~Update(state, data.FirstSpan);
+        }
+
+        foreach (ReadOnlyMemory<byte> segment in data)
+        {
+            state = Update(state, segment.Span);
+        }
+
+        return ~state;
+    }
+
+    /// <summary>Runs bytes through the raw register (inverted in and out by the callers).</summary>
+    internal static uint Update(uint state, ReadOnlySpan<byte> data)
+    {
+        if (Sse42.X64.IsSupported)
+        {
+            ulong wide = state;
+            while (data.Length >= 8)
+            {
+                wide = Sse42.X64.Crc32(wide, BinaryPrimitives.ReadUInt64LittleEndian(data));
+                data = data[8..];
+            }
+
+            state = (uint)wide;
+            foreach (byte b in data)
+            {
+                state = Sse42.Crc32(state, b);
+            }
+
+            return state;
+        }
+
+        if (Sse42.IsSupported)
+        {
+            while (data.Length >= 4)
+            {
+                state = Sse42.Crc32(state, BinaryPrimitives.ReadUInt32LittleEndian(data));
+                data = data[4..];
+            }
+
+            foreach (byte b in data)
+            {
+                state = Sse42.Crc32(state, b);
+            }
+
+            return state;
+        }
+
+        if (ArmCrc32.Arm64.IsSupported)
+        {
+            while (data.Length >= 8)
+            {
+                state = ArmCrc32.Arm64.ComputeCrc32C(state, BinaryPrimitives.ReadUInt64LittleEndian(data));
+                data = data[8..];
+            }
+
+            foreach (byte b in data)
+            {
+                state = ArmCrc32.ComputeCrc32C(state, b);
+            }
+
+            return state;
+        }
+
+        return CrcSlicing.Update(s_tables, state, data);
+    }
+
+    /// <summary>The portable path, for tests that compare it with the CPU's.</summary>
+    internal static uint UpdateSoftware(uint state, ReadOnlySpan<byte> data) => CrcSlicing.Update(s_tables, state, data);
+}

@@ -1,0 +1,418 @@
+using System.Buffers;
+using System.Globalization;
+
+namespace AsyncNet.Streams.Framing;
+
+/// <summary>
+/// Writes frames of a <see cref="LengthFieldFormat"/>: header (length and type fields; any other header bytes are
+/// zero), payload, checksum trailer. Stateless and thread-safe.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The payload given to the encoder is the frame's bytes after its header (through the length and type fields)
+/// and before its trailer: exactly what <see cref="FrameDecoder"/> returns when the format strips the header
+/// (<see cref="LengthFieldFormat.InitialBytesToStrip"/> null, the default). Bytes of a protocol's header that the
+/// format does not name, after the length field, belong at the start of this payload.
+/// </para>
+/// <para>
+/// For one gathered write without copying the payload, <see cref="EncodeGathered"/> writes the header and the
+/// trailer into a small scratch buffer and lists the three parts; the lower-level <see cref="WriteHeader"/> and
+/// <see cref="WriteTrailer(Span{byte}, ReadOnlySpan{byte}, in ReadOnlySequence{byte})"/> do the same piecewise.
+/// </para>
+/// <code>
+/// +---- header (MaxHeaderLength at most) ----+---- payload ----+-- trailer (TrailerLength) --+
+/// | type? | length field | type?             | as given        | CRC of the covered bytes    |
+/// +------------------------------------------+-----------------+-----------------------------+
+/// </code>
+/// </remarks>
+public sealed class FrameEncoder
+{
+    private readonly LengthFieldFormat _format;
+
+    /// <summary>Creates an encoder for a format.</summary>
+    /// <param name="format">The frame layout.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="format"/> is null.</exception>
+    public FrameEncoder(LengthFieldFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        _format = format;
+    }
+
+    /// <summary>The format this encoder writes.</summary>
+    public LengthFieldFormat Format => _format;
+
+    /// <summary>The largest header <see cref="WriteHeader"/> writes: the scratch space a writer needs for it.</summary>
+    public int MaxHeaderLength => _format.MaxHeaderLength;
+
+    /// <summary>The trailer's size: 4 bytes with a checksum, else 0.</summary>
+    public int TrailerLength => _format.ChecksumLength;
+
+    /// <summary>The scratch space <see cref="EncodeGathered"/> needs: <see cref="MaxHeaderLength"/> + <see cref="TrailerLength"/>.</summary>
+    public int ScratchLength => _format.MaxHeaderLength + _format.ChecksumLength;
+
+    /// <summary>The header's length for a payload of <paramref name="payloadLength"/> bytes (it varies only with a varint length field).</summary>
+    /// <param name="payloadLength">The payload's length.</param>
+    /// <returns>The header's length in bytes.</returns>
+    /// <exception cref="ArgumentException">The payload cannot be framed in this format (see <see cref="WriteHeader"/>).</exception>
+    public int GetHeaderLength(long payloadLength)
+    {
+        Plan(payloadLength, out _, out int headerLength, out _);
+        return headerLength;
+    }
+
+    /// <summary>The whole frame's length for a payload of <paramref name="payloadLength"/> bytes: header, payload and trailer.</summary>
+    /// <param name="payloadLength">The payload's length.</param>
+    /// <returns>The frame's length in bytes.</returns>
+    /// <exception cref="ArgumentException">The payload cannot be framed in this format (see <see cref="WriteHeader"/>).</exception>
+    public long GetFrameLength(long payloadLength)
+    {
+        Plan(payloadLength, out _, out _, out long frameLength);
+        return frameLength;
+    }
+
+    /// <summary>Writes the header of a frame whose payload is <paramref name="payloadLength"/> bytes long.</summary>
+    /// <param name="destination">Where to write; <see cref="MaxHeaderLength"/> bytes always suffice.</param>
+    /// <param name="type">The frame's type; must be 0 when the format has no type field.</param>
+    /// <param name="payloadLength">The payload's length.</param>
+    /// <returns>The header's length: the bytes written.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="payloadLength"/> is negative, or <paramref name="type"/> does not fit the type field, or
+    /// <paramref name="destination"/> is too short.
+    /// </exception>
+    /// <exception cref="ArgumentException">
+    /// The payload cannot be framed in this format: its length field value would exceed what the field holds, or be
+    /// negative (a positive <see cref="LengthFieldFormat.LengthAdjustment"/> needs that many payload bytes); or the frame
+    /// would exceed <see cref="LengthFieldFormat.MaxFrameLength"/>, or be shorter than the bytes the format strips.
+    /// Each message names both numbers.
+    /// </exception>
+    public int WriteHeader(Span<byte> destination, uint type, long payloadLength)
+    {
+        Plan(payloadLength, out long fieldValue, out int headerLength, out _);
+        CheckType(type);
+        if (destination.Length < headerLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(destination), destination.Length,
+                $"The header needs {headerLength} bytes; the destination holds {destination.Length}.");
+        }
+
+        LengthFieldFormat format = _format;
+        Span<byte> header = destination[..headerLength];
+        header.Clear();
+        if (format.HasTypeField)
+        {
+            format.WriteField(header.Slice(format.TypeFieldOffset, format.TypeFieldSize), type);
+        }
+
+        if (format.IsVarint)
+        {
+            ulong value = (ulong)fieldValue;
+            int i = format.LengthFieldOffset;
+            while (value >= 0x80)
+            {
+                header[i++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+
+            header[i] = (byte)value;
+        }
+        else
+        {
+            format.WriteField(header.Slice(format.LengthFieldOffset, format.LengthFieldSize), fieldValue);
+        }
+
+        return headerLength;
+    }
+
+    /// <summary>Writes the checksum trailer of the frame made of <paramref name="header"/> and <paramref name="payload"/>.</summary>
+    /// <param name="destination">Where to write; <see cref="TrailerLength"/> bytes.</param>
+    /// <param name="header">The header <see cref="WriteHeader"/> wrote for this payload.</param>
+    /// <param name="payload">The payload.</param>
+    /// <returns>The trailer's length: the bytes written (0 without a checksum).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="destination"/> is shorter than <see cref="TrailerLength"/>.</exception>
+    public int WriteTrailer(Span<byte> destination, ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)
+    {
+        if (_format.Checksum == ChecksumAlgorithm.None)
+        {
+            return 0;
+        }
+
+        int start = CoverageStart(header.Length);
+        uint state = uint.MaxValue;
+        if (start < header.Length)
+        {
+            state = Update(state, header[start..]);
+        }
+
+        state = Update(state, payload[Math.Max(0, start - header.Length)..]);
+        return WriteChecksum(destination, ~state);
+    }
+
+    /// <summary>Writes the checksum trailer of the frame made of <paramref name="header"/> and a payload sequence.</summary>
+    /// <param name="destination">Where to write; <see cref="TrailerLength"/> bytes.</param>
+    /// <param name="header">The header <see cref="WriteHeader"/> wrote for this payload.</param>
+    /// <param name="payload">The payload.</param>
+    /// <returns>The trailer's length: the bytes written (0 without a checksum).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="destination"/> is shorter than <see cref="TrailerLength"/>.</exception>
+    public int WriteTrailer(Span<byte> destination, ReadOnlySpan<byte> header, in ReadOnlySequence<byte> payload)
+    {
+        if (_format.Checksum == ChecksumAlgorithm.None)
+        {
+            return 0;
+        }
+
+        int start = CoverageStart(header.Length);
+        uint state = uint.MaxValue;
+        if (start < header.Length)
+        {
+            state = Update(state, header[start..]);
+        }
+
+        foreach (ReadOnlyMemory<byte> segment in payload.Slice(Math.Max(0, start - header.Length)))
+        {
+            state = Update(state, segment.Span);
+        }
+
+        return WriteChecksum(destination, ~state);
+    }
+
+    /// <summary>Writes a whole frame into <paramref name="destination"/>.</summary>
+    /// <param name="destination">Where to write; <see cref="GetFrameLength"/> bytes.</param>
+    /// <param name="type">The frame's type; 0 without a type field.</param>
+    /// <param name="payload">The payload.</param>
+    /// <returns>The frame's length: the bytes written.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> does not fit the type field, or <paramref name="destination"/> is too short.</exception>
+    /// <exception cref="ArgumentException">The payload cannot be framed in this format (see <see cref="WriteHeader"/>).</exception>
+    public int Encode(Span<byte> destination, uint type, ReadOnlySpan<byte> payload)
+    {
+        long frameLength = GetFrameLength(payload.Length);
+        if (destination.Length < frameLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(destination), destination.Length,
+                $"The frame needs {frameLength} bytes; the destination holds {destination.Length}.");
+        }
+
+        int headerLength = WriteHeader(destination, type, payload.Length);
+        payload.CopyTo(destination[headerLength..]);
+        int end = headerLength + payload.Length;
+        end += WriteTrailer(destination[end..], destination[..headerLength], payload);
+        return end;
+    }
+
+    /// <summary>Writes a whole frame into a buffer writer (a <c>PipeWriter</c>, an <see cref="ArrayBufferWriter{T}"/>).</summary>
+    /// <param name="writer">Where to write.</param>
+    /// <param name="type">The frame's type; 0 without a type field.</param>
+    /// <param name="payload">The payload.</param>
+    /// <returns>The frame's length: the bytes written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="writer"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> does not fit the type field.</exception>
+    /// <exception cref="ArgumentException">The payload cannot be framed in this format (see <see cref="WriteHeader"/>).</exception>
+    public long Encode(IBufferWriter<byte> writer, uint type, ReadOnlySpan<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        Span<byte> header = stackalloc byte[Math.Min(MaxHeaderLength, 256)];
+        if (header.Length < MaxHeaderLength)
+        {
+            header = new byte[MaxHeaderLength];
+        }
+
+        int headerLength = WriteHeader(header, type, payload.Length);
+        header = header[..headerLength];
+        writer.Write(header);
+        writer.Write(payload);
+        Span<byte> trailer = stackalloc byte[LengthFieldFormat.ChecksumTrailerLength];
+        int trailerLength = WriteTrailer(trailer, header, payload);
+        writer.Write(trailer[..trailerLength]);
+        return headerLength + payload.Length + trailerLength;
+    }
+
+    /// <summary>Writes a whole frame with a payload sequence into a buffer writer.</summary>
+    /// <param name="writer">Where to write.</param>
+    /// <param name="type">The frame's type; 0 without a type field.</param>
+    /// <param name="payload">The payload.</param>
+    /// <returns>The frame's length: the bytes written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="writer"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> does not fit the type field.</exception>
+    /// <exception cref="ArgumentException">The payload cannot be framed in this format (see <see cref="WriteHeader"/>).</exception>
+    public long Encode(IBufferWriter<byte> writer, uint type, in ReadOnlySequence<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        Span<byte> header = stackalloc byte[Math.Min(MaxHeaderLength, 256)];
+        if (header.Length < MaxHeaderLength)
+        {
+            header = new byte[MaxHeaderLength];
+        }
+
+        int headerLength = WriteHeader(header, type, payload.Length);
+        header = header[..headerLength];
+        writer.Write(header);
+        foreach (ReadOnlyMemory<byte> segment in payload)
+        {
+            writer.Write(segment.Span);
+        }
+
+        Span<byte> trailer = stackalloc byte[LengthFieldFormat.ChecksumTrailerLength];
+        int trailerLength = WriteTrailer(trailer, header, payload);
+        writer.Write(trailer[..trailerLength]);
+        return headerLength + payload.Length + trailerLength;
+    }
+
+    /// <summary>Encodes a whole frame into a new array.</summary>
+    /// <param name="type">The frame's type; 0 without a type field.</param>
+    /// <param name="payload">The payload.</param>
+    /// <returns>The frame's bytes.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> does not fit the type field.</exception>
+    /// <exception cref="ArgumentException">The payload cannot be framed in this format (see <see cref="WriteHeader"/>).</exception>
+    public byte[] Encode(uint type, ReadOnlySpan<byte> payload)
+    {
+        byte[] frame = new byte[checked((int)GetFrameLength(payload.Length))];
+        Encode(frame, type, payload);
+        return frame;
+    }
+
+    /// <summary>
+    /// Prepares one gathered write of a frame without copying its payload: writes the header and the trailer into
+    /// <paramref name="scratch"/> and adds the frame's parts, in order, to <paramref name="parts"/> (header,
+    /// payload unless empty, trailer if any), ready for a vectored write.
+    /// </summary>
+    /// <param name="type">The frame's type; 0 without a type field.</param>
+    /// <param name="payload">The payload; the parts refer to it, so it must stay unchanged until the write completes.</param>
+    /// <param name="scratch">At least <see cref="ScratchLength"/> bytes for the header and trailer; it too must stay untouched until the write completes.</param>
+    /// <param name="parts">The list the parts are added to.</param>
+    /// <returns>The frame's length.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="parts"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> does not fit the type field, or <paramref name="scratch"/> is too short.</exception>
+    /// <exception cref="ArgumentException">The payload cannot be framed in this format (see <see cref="WriteHeader"/>).</exception>
+    public long EncodeGathered(uint type, ReadOnlyMemory<byte> payload, Memory<byte> scratch, ICollection<ReadOnlyMemory<byte>> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (scratch.Length < ScratchLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(scratch), scratch.Length,
+                $"The scratch buffer must hold {ScratchLength} bytes (header and trailer); it holds {scratch.Length}.");
+        }
+
+        int headerLength = WriteHeader(scratch.Span, type, payload.Length);
+        Memory<byte> header = scratch[..headerLength];
+        Memory<byte> trailer = scratch.Slice(headerLength, TrailerLength);
+        WriteTrailer(trailer.Span, header.Span, payload.Span);
+        parts.Add(header);
+        if (!payload.IsEmpty)
+        {
+            parts.Add(payload);
+        }
+
+        if (!trailer.IsEmpty)
+        {
+            parts.Add(trailer);
+        }
+
+        return headerLength + payload.Length + trailer.Length;
+    }
+
+    /// <summary>Shows the format, e.g. "FrameEncoder(Length=u32 BE at 0, ...)".</summary>
+    /// <returns>The description.</returns>
+    public override string ToString() => $"FrameEncoder({_format})";
+
+    /// <summary>
+    /// Works out the length field's value, the header's length and the frame's length for a payload, and rejects
+    /// payloads the format cannot carry. Inverts the decoder's arithmetic:
+    /// frame = header + payload + trailer = fieldValue + adjustment + lengthFieldEnd.
+    /// </summary>
+    private void Plan(long payloadLength, out long fieldValue, out int headerLength, out long frameLength)
+    {
+        LengthFieldFormat format = _format;
+        if (payloadLength < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(payloadLength), payloadLength, "A payload's length cannot be negative.");
+        }
+
+        long max = format.MaxFrameLength;
+        if (payloadLength > max)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"A payload of {payloadLength} bytes is over the format's maximum frame length of {max} bytes."), "payload");
+        }
+
+        int trailer = format.ChecksumLength;
+
+        // A varint header ends with the length field, so the value does not depend on the varint's own size.
+        int fixedHeader = format.MinimumHeaderLength;
+        int lengthFieldEnd = format.LengthFieldOffset + format.LengthFieldSize;
+        long headerAfterField = format.IsVarint ? 0 : fixedHeader - lengthFieldEnd;
+        fieldValue = headerAfterField + payloadLength + trailer - format.LengthAdjustment;
+        if (fieldValue < 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"A payload of {payloadLength} bytes would need the length field to hold {fieldValue}: the format's length adjustment of {format.LengthAdjustment} needs at least {payloadLength - fieldValue} payload bytes."),
+                "payload");
+        }
+
+        if (fieldValue > format.MaxLengthFieldValue)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"A payload of {payloadLength} bytes needs the length field to hold {fieldValue}, but a {format.LengthFieldSize}-byte field holds at most {format.MaxLengthFieldValue}."),
+                "payload");
+        }
+
+        headerLength = format.IsVarint ? format.LengthFieldOffset + VarintLength((ulong)fieldValue) : fixedHeader;
+        frameLength = headerLength + payloadLength + trailer;
+        if (frameLength > max)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"A payload of {payloadLength} bytes makes a frame of {frameLength} bytes, over the format's maximum frame length of {max} bytes."),
+                "payload");
+        }
+
+        long shortest = format.ShortestFrame(headerLength);
+        if (frameLength < shortest)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"A payload of {payloadLength} bytes makes a frame of {frameLength} bytes, shorter than the {shortest} bytes the format needs (it strips {format.StripLength(headerLength)} bytes, then a {trailer}-byte trailer)."),
+                "payload");
+        }
+    }
+
+    private static int VarintLength(ulong value)
+    {
+        int length = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            length++;
+        }
+
+        return length;
+    }
+
+    private void CheckType(uint type)
+    {
+        if (type > _format.MaxType)
+        {
+            throw new ArgumentOutOfRangeException(nameof(type), type, _format.HasTypeField
+                ? $"A {_format.TypeFieldSize}-byte type field holds at most {_format.MaxType}; the type was {type}."
+                : $"The format has no type field, so the type must be 0; it was {type}.");
+        }
+    }
+
+    private int CoverageStart(int headerLength)
+    {
+        LengthFieldFormat format = _format;
+        int lengthFieldEnd = format.IsVarint ? headerLength : format.LengthFieldOffset + format.LengthFieldSize;
+        return format.ChecksumStart(lengthFieldEnd, headerLength);
+    }
+
+    private uint Update(uint state, ReadOnlySpan<byte> data) =>
+        _format.Checksum == ChecksumAlgorithm.Crc32 ? Crc32.Update(state, data) : Crc32C.Update(state, data);
+
+    private int WriteChecksum(Span<byte> destination, uint checksum)
+    {
+        if (destination.Length < LengthFieldFormat.ChecksumTrailerLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(destination), destination.Length,
+                $"The trailer needs {LengthFieldFormat.ChecksumTrailerLength} bytes; the destination holds {destination.Length}.");
+        }
+
+        _format.WriteField(destination[..LengthFieldFormat.ChecksumTrailerLength], checksum);
+        return LengthFieldFormat.ChecksumTrailerLength;
+    }
+}

@@ -1,0 +1,139 @@
+using AsyncNet.Loop;
+using AsyncNet.Transports;
+
+namespace AsyncNet.Streams;
+
+/// <summary>
+/// The protocol behind a <see cref="StreamReader"/>/<see cref="StreamWriter"/> pair (asyncio's <c>StreamReaderProtocol</c>):
+/// receives straight into pooled segments and publishes them to the reader; passes write flow control to the writer.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="StreamEndpoints"/> makes these for you. Use one directly to put streams on any <see cref="IStreamTransport"/>:
+/// <c>loop.CreateConnectionAsync(() =&gt; new StreamProtocol(loop), host, port)</c>, then read <see cref="Reader"/> and
+/// <see cref="Writer"/>. The reader exists from construction; the writer from <c>ConnectionMade</c>.
+/// </para>
+/// <para>
+/// Receive buffers: <see cref="GetBuffer"/> lends a pooled array of the transport's read size. When a read brings few
+/// bytes while the reader is behind (so the segment will wait), they are copied into an array of their own size and
+/// the large array goes back to the pool at once: queued segments hold little slack. The protocol owns a lent array
+/// until <see cref="BufferUpdated"/> hands it to the reader's channel, and returns one that was never filled when the
+/// connection is lost.
+/// </para>
+/// <para>
+/// Half-close: <see cref="EofReceived"/> returns <see langword="true"/> (the connection stays open so the writer can
+/// still write, as in asyncio); close the writer when done. Do not pause or resume the transport's reading yourself:
+/// the reader's flow control owns it.
+/// </para>
+/// </remarks>
+public sealed class StreamProtocol : IBufferedProtocol
+{
+    /// <summary>The smallest receive buffer lent: 4 KiB.</summary>
+    private const int MinReceiveLength = 4096;
+
+    private readonly EventLoop _loop;
+    private readonly SegmentPool _pool;
+    private readonly Action<StreamReader, StreamWriter>? _connected;
+    private StreamWriter? _writer;
+
+    // The array lent to the transport by GetBuffer and not yet handed over by BufferUpdated (or kept after a read that
+    // found nothing, for the next GetBuffer).
+    private byte[]? _receiving;
+
+    /// <summary>Creates the protocol and its reader.</summary>
+    /// <param name="loop">The loop the transport runs on.</param>
+    /// <param name="options">The reader's settings; <see langword="null"/> for <see cref="StreamOptions.Default"/>.</param>
+    /// <param name="connected">Called inside <c>ConnectionMade</c> with the reader and the new writer, on the loop thread.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="loop"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public StreamProtocol(EventLoop loop, StreamOptions? options = null, Action<StreamReader, StreamWriter>? connected = null)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        options ??= StreamOptions.Default;
+        options.Validate(nameof(options));
+        _loop = loop;
+        _pool = SegmentPool.For(loop);
+        _connected = connected;
+        Reader = new StreamReader(loop, options.Limit, options.CompactSegments);
+    }
+
+    /// <summary>The reader of this connection's bytes.</summary>
+    public StreamReader Reader { get; }
+
+    /// <summary>The writer of this connection.</summary>
+    /// <exception cref="InvalidOperationException">The connection is not made yet.</exception>
+    public StreamWriter Writer => _writer ?? throw new InvalidOperationException("The connection is not made yet: the writer exists from ConnectionMade on.");
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException"><paramref name="transport"/> is not an <see cref="IStreamTransport"/>.</exception>
+    public void ConnectionMade(ITransport transport)
+    {
+        if (transport is not IStreamTransport stream)
+        {
+            throw new ArgumentException("A StreamProtocol needs a stream transport.", nameof(transport));
+        }
+
+        Reader.Attach(stream);
+        _writer = new StreamWriter(_loop, stream, Reader);
+        _connected?.Invoke(Reader, _writer);
+    }
+
+    /// <inheritdoc/>
+    public Memory<byte> GetBuffer(int sizeHint) =>
+        _receiving ??= _pool.Rent(Math.Clamp(sizeHint, MinReceiveLength, SegmentPool.MaximumLength));
+
+    /// <inheritdoc/>
+    public void BufferUpdated(int bytesWritten)
+    {
+        byte[] array = _receiving ?? throw new InvalidOperationException("BufferUpdated without GetBuffer.");
+        _receiving = null;
+        if (bytesWritten <= array.Length / 4 && Reader.BufferedBytes > 0)
+        {
+            // The reader is behind, so this segment will wait: do not let a few bytes pin a large array meanwhile.
+            byte[] small = _pool.Rent(bytesWritten);
+            array.AsSpan(0, bytesWritten).CopyTo(small);
+            _pool.Return(array);
+            array = small;
+        }
+
+        Reader.Publish(new ReceivedSegment(array, bytesWritten));
+    }
+
+    /// <inheritdoc/>
+    /// <returns><see langword="true"/>: the connection stays half-open so the writer can still write.</returns>
+    public bool EofReceived()
+    {
+        Reader.FeedEof();
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void ConnectionLost(Exception? exception)
+    {
+        if (_receiving is { } array)
+        {
+            _receiving = null;
+            _pool.Return(array);
+        }
+
+        if (exception is null)
+        {
+            Reader.FeedEof();
+        }
+        else
+        {
+            Reader.Fail(exception);
+        }
+
+        _writer?.ConnectionLost(exception);
+    }
+
+    /// <inheritdoc/>
+    public void PauseWriting() => _writer?.PauseWriting();
+
+    /// <inheritdoc/>
+    public void ResumeWriting() => _writer?.ResumeWriting();
+
+    /// <inheritdoc/>
+    public override string ToString() => $"StreamProtocol({Reader}, {(_writer is null ? "not connected" : _writer.ToString())})";
+}

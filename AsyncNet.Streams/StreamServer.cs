@@ -1,0 +1,174 @@
+using System.Net.Sockets;
+using AsyncNet.Loop;
+using AsyncNet.Transports;
+
+namespace AsyncNet.Streams;
+
+/// <summary>
+/// A server that runs a handler with a <see cref="StreamReader"/> and a <see cref="StreamWriter"/> for each connection
+/// (asyncio's <c>start_server</c> result). Made by <see cref="StreamEndpoints.StartServerAsync"/> and
+/// <see cref="StreamEndpoints.StartUnixServerAsync"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each handler starts on the loop thread on the iteration after its connection is made. When its task completes the
+/// connection's writer is closed (flushed, then closed); if it failed, the exception goes to the loop's exception
+/// handler first.
+/// </para>
+/// <para>
+/// Graceful close: <see cref="ShutdownAsync"/> stops accepting, lets every running handler finish, and waits until every
+/// connection is closed; if its token fires first, it closes every connection's writer, so handlers see EOF on their
+/// readers, and waits for them. <see cref="Close"/> alone only stops accepting.
+/// </para>
+/// <para>Every member must be called on the loop's thread, except the read-only properties.</para>
+/// </remarks>
+public sealed class StreamServer : IAsyncDisposable
+{
+    private readonly EventLoop _loop;
+    private readonly Func<StreamReader, StreamWriter, Task> _handler;
+    private readonly HashSet<Task> _handlers = [];
+    private readonly List<StreamWriter> _writers = [];
+    private Server? _server;
+
+    internal StreamServer(EventLoop loop, Func<StreamReader, StreamWriter, Task> handler)
+    {
+        _loop = loop;
+        _handler = handler;
+    }
+
+    /// <summary>The loop the server runs on.</summary>
+    public EventLoop Loop => _loop;
+
+    /// <summary>The transport-level server: listening sockets, connection count, <see cref="Server.CloseClients"/>.</summary>
+    public Server Server => _server ?? throw new InvalidOperationException("The server is not started yet.");
+
+    /// <summary>The listening sockets; empty once the server is closed.</summary>
+    public IReadOnlyList<Socket> Sockets => Server.Sockets;
+
+    /// <summary>Whether the server is accepting connections.</summary>
+    public bool IsServing => _server?.IsServing ?? false;
+
+    /// <summary>How many handlers are running.</summary>
+    public int ActiveHandlers => _handlers.Count;
+
+    /// <summary>Stops accepting and closes the listening sockets; running handlers and their connections go on. Idempotent.</summary>
+    /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
+    public void Close() => Server.Close();
+
+    /// <summary>Closes every connection's writer (each flushes, then closes); their handlers' reads then see EOF.</summary>
+    /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
+    public void CloseClients()
+    {
+        _loop.CheckThread();
+        foreach (StreamWriter writer in _writers.ToArray())
+        {
+            writer.Close();
+        }
+    }
+
+    /// <summary>Aborts every connection (queued bytes are dropped); their handlers' reads then see EOF.</summary>
+    /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
+    public void AbortClients() => Server.AbortClients();
+
+    /// <summary>Completes when the server is closed, every handler has finished and every connection is closed.</summary>
+    /// <param name="cancellationToken">Stops waiting (the server is unaffected).</param>
+    /// <returns>A task that completes on the loop thread.</returns>
+    /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
+    public Task WaitClosedAsync(CancellationToken cancellationToken = default)
+    {
+        _loop.CheckThread();
+        Task closed = WaitClosedCoreAsync();
+        return cancellationToken.CanBeCanceled && !closed.IsCompleted ? closed.WaitAsync(cancellationToken) : closed;
+    }
+
+    /// <summary>
+    /// Shuts the server down gracefully: stops accepting, lets running handlers finish (their writers are closed as each
+    /// one does), and completes when every connection is closed.
+    /// </summary>
+    /// <param name="cancellationToken">
+    /// Ends the grace period: every connection's writer is closed (handlers' reads see EOF) and the task still waits for
+    /// the handlers and connections to finish.
+    /// </param>
+    /// <returns>A task that completes when the server, its handlers and its connections are all done.</returns>
+    /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
+    public async Task ShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        Close();
+        Task handlers = Task.WhenAll(_handlers);
+        try
+        {
+            await handlers.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            CloseClients();
+        }
+
+        await WaitClosedCoreAsync();
+    }
+
+    /// <summary>Closes the server and waits as <see cref="WaitClosedAsync"/> does.</summary>
+    /// <returns>A task that completes when the server, its handlers and its connections are done.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        Close();
+        await WaitClosedCoreAsync();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"StreamServer({_server?.ToString() ?? "starting"}, Handlers={_handlers.Count})";
+
+    internal void Attach(Server server) => _server = server;
+
+    internal StreamProtocol CreateProtocol(StreamOptions options) => new(_loop, options, Connected);
+
+    /// <summary>A connection is made (inside ConnectionMade): start its handler on the next iteration.</summary>
+    private void Connected(StreamReader reader, StreamWriter writer)
+    {
+        _writers.Add(writer);
+        Task handler = _loop.CreateTask(() => RunHandlerAsync(reader, writer));
+        if (!handler.IsCompleted)
+        {
+            _handlers.Add(handler);
+            _ = ForgetWhenDoneAsync(handler);
+        }
+    }
+
+    private async Task RunHandlerAsync(StreamReader reader, StreamWriter writer)
+    {
+        try
+        {
+            await _handler(reader, writer);
+        }
+        catch (Exception ex)
+        {
+            _loop.CallExceptionHandler(new LoopExceptionContext("Unhandled exception in a stream server's handler", ex) { Source = this });
+        }
+        finally
+        {
+            writer.Close();
+            _writers.Remove(writer);
+        }
+    }
+
+    private async Task ForgetWhenDoneAsync(Task handler)
+    {
+        // RunHandlerAsync never fails: it reports the handler's exception itself.
+        await handler;
+        _handlers.Remove(handler);
+    }
+
+    private async Task WaitClosedCoreAsync()
+    {
+        // Handlers first: each closes its writer when it ends, which is what lets the connections close.
+        while (_handlers.Count > 0)
+        {
+            await Task.WhenAll(_handlers.ToArray());
+        }
+
+        if (_server is { } server)
+        {
+            await server.WaitClosedAsync();
+        }
+    }
+}

@@ -1,0 +1,617 @@
+// StreamWriter: the sending side of a connection (asyncio's StreamWriter).
+//
+// Maintainer's overview
+// - On the loop thread every call goes straight to the transport (which sends at once or queues). From another thread
+//   a write is copied into a pooled array and put in the outbox, with Close/WriteEof/drain requests in the same FIFO;
+//   one CallSoonThreadSafe per batch hands the outbox to the loop (FlushOutbox), which replays it in order. A loop-thread
+//   call first replays whatever the outbox holds, so bytes never overtake each other whatever thread wrote them.
+// - Drain (SEMANTICS): complete when the transport's buffer is at or below its low mark. The transport only reports
+//   "fell to the low mark" (ResumeWriting) after it went above the high mark (PauseWriting). A drain that finds the
+//   buffer between the two marks therefore *arms* the low mark: it sets the transport's high mark to the low mark, so
+//   the transport pauses at once and resumes exactly when the buffer falls to the low mark; the user's high mark is put
+//   back then. All drainers share one TaskCompletionSource per wait, so any number of them wake together.
+// - Loss: ConnectionLost wakes drainers (with the error, or ConnectionResetException: the buffered bytes were dropped)
+//   and completes WaitClosedAsync (with the error, if any).
+
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using AsyncNet.Errors;
+using AsyncNet.Loop;
+using AsyncNet.Transports;
+
+namespace AsyncNet.Streams;
+
+/// <summary>
+/// Writes to a connection (asyncio's <c>StreamWriter</c>): <see cref="Write(ReadOnlySpan{byte})"/> never blocks, and
+/// <see cref="DrainAsync"/> waits until the transport's buffer has room again.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The usual pattern is <c>writer.Write(data); await writer.DrainAsync();</c>: drain completes synchronously while the
+/// buffer is at or below the transport's low-water mark, so it costs nothing until the peer falls behind.
+/// </para>
+/// <para>
+/// Every member may be called from any thread. On the loop thread calls go straight to the transport; from another
+/// thread writes are copied and handed to the loop in order (one wake-up per batch), so bytes written from different
+/// threads never overtake each other within one thread's sequence of calls.
+/// </para>
+/// </remarks>
+public sealed class StreamWriter : IAsyncDisposable
+{
+    private static readonly Action<object?> s_flushOutbox = static state => ((StreamWriter)state!).FlushOutbox();
+
+    private readonly EventLoop _loop;
+    private readonly IStreamTransport _transport;
+    private readonly StreamReader _reader;
+    private readonly SegmentPool _pool;
+
+    // Guards _outbox, _closeRequested, _eofRequested, _lost, _lostError and _closedSource (other threads touch them).
+    private readonly Lock _lock = new();
+    private readonly Queue<OutboxEntry> _outbox = new();
+    private readonly List<OutboxEntry> _replaying = [];
+    private readonly List<ReadOnlyMemory<byte>> _gather = [];
+
+    // Entries in _outbox; read without the lock on the loop thread's fast path.
+    private volatile int _outboxCount;
+
+    // Set by Close / WriteEof from any thread: from then on Write throws (as the transport does).
+    private bool _closeRequested;
+    private bool _eofRequested;
+
+    private bool _lost;
+    private Exception? _lostError;
+    private TaskCompletionSource? _closedSource;
+
+    // Loop-owned: write flow control as the transport reported it, and the drain state.
+    private bool _writingPaused;
+    private bool _lowMarkArmed;
+    private int _userHighWater;
+    private TaskCompletionSource? _drainWaiters;
+
+    internal StreamWriter(EventLoop loop, IStreamTransport transport, StreamReader reader)
+    {
+        _loop = loop;
+        _transport = transport;
+        _reader = reader;
+        _pool = SegmentPool.For(loop);
+    }
+
+    /// <summary>What one outbox entry asks the loop to do.</summary>
+    private enum OutboxCommand
+    {
+        Write,
+        WriteEof,
+        Close,
+        Drain,
+    }
+
+    /// <summary>The transport (asyncio's <c>writer.transport</c>). Call it on the loop thread.</summary>
+    public IStreamTransport Transport => _transport;
+
+    /// <summary>The loop the connection runs on.</summary>
+    public EventLoop Loop => _loop;
+
+    /// <summary>Whether <see cref="WriteEof"/> is supported.</summary>
+    public bool CanWriteEof => _transport.CanWriteEof;
+
+    /// <summary>Whether the writer is closing or closed: <see cref="Close"/> was called or the connection is lost.</summary>
+    public bool IsClosing
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closeRequested || _lost;
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="data"/>; never blocks. An empty write does nothing.</summary>
+    /// <param name="data">The bytes; copied if they cannot be sent (or handed to the loop) at once.</param>
+    /// <remarks>
+    /// After the peer broke the connection the bytes are dropped silently; the loss surfaces on the next
+    /// <see cref="DrainAsync"/>. Follow a burst of writes with <see cref="DrainAsync"/> to respect the peer's pace.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/> or <see cref="Close"/>.</exception>
+    [OverloadResolutionPriority(1)]
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        if (_loop.IsOnLoopThread)
+        {
+            if (_outboxCount != 0)
+            {
+                FlushOutbox();
+            }
+
+            _transport.Write(data);
+            return;
+        }
+
+        lock (_lock)
+        {
+            ThrowIfWriteClosed();
+            if (data.IsEmpty)
+            {
+                return;
+            }
+
+            byte[] copy = data.Length <= SegmentPool.MaximumLength ? _pool.Rent(data.Length) : new byte[data.Length];
+            data.CopyTo(copy);
+            EnqueueLocked(new OutboxEntry(OutboxCommand.Write, copy, data.Length, null));
+        }
+    }
+
+    /// <summary>Writes <paramref name="data"/>; never blocks (see <see cref="Write(ReadOnlySpan{byte})"/>).</summary>
+    /// <param name="data">The bytes; copied if they cannot be sent at once.</param>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/> or <see cref="Close"/>.</exception>
+    public void Write(ReadOnlyMemory<byte> data) => Write(data.Span);
+
+    /// <summary>Writes several buffers, in order, as one gathered send where possible (asyncio's <c>writelines</c>).</summary>
+    /// <param name="buffers">The buffers.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="buffers"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/> or <see cref="Close"/>.</exception>
+    public void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        if (_loop.IsOnLoopThread)
+        {
+            if (_outboxCount != 0)
+            {
+                FlushOutbox();
+            }
+
+            _transport.WriteLines(buffers);
+            return;
+        }
+
+        foreach (ReadOnlyMemory<byte> buffer in buffers)
+        {
+            Write(buffer.Span);
+        }
+    }
+
+    /// <summary>
+    /// Completes when the transport's write buffer is at or below its low-water mark: at once (synchronously) if it
+    /// already is, else when it next falls to it.
+    /// </summary>
+    /// <param name="cancellationToken">Stops this caller's wait (others are unaffected).</param>
+    /// <returns>A task that completes as described.</returns>
+    /// <remarks>
+    /// <para>
+    /// Any number of callers may wait at once; they all wake together. Failures come through the task, in this order:
+    /// the error the reader stored (the connection was lost with it); <see cref="ConnectionResetException"/> once the
+    /// connection is lost (also for a waiter whose buffered bytes were dropped by an abort).
+    /// </para>
+    /// <para>
+    /// While a drain waits with the buffer between the marks, the transport's <see cref="IStreamTransport.WriteBufferHighWaterMark"/>
+    /// reads as the low mark (see the type's source overview); it is restored when the drain completes. From another
+    /// thread the check runs on the loop after the writes made before it, so it completes one loop iteration later at
+    /// the earliest.
+    /// </para>
+    /// </remarks>
+    public ValueTask DrainAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        if (!_loop.IsOnLoopThread)
+        {
+            return DrainFromOtherThread(cancellationToken);
+        }
+
+        if (_outboxCount != 0)
+        {
+            FlushOutbox();
+        }
+
+        return DrainOnLoop(cancellationToken, yielded: false);
+    }
+
+    /// <summary>Closes the sending side once the buffer is flushed (half-close); reading goes on.</summary>
+    /// <remarks>Idempotent. Writing afterwards throws <see cref="InvalidOperationException"/>.</remarks>
+    /// <exception cref="NotSupportedException">The transport cannot half-close (<see cref="CanWriteEof"/> is false).</exception>
+    public void WriteEof()
+    {
+        if (!_transport.CanWriteEof)
+        {
+            throw new NotSupportedException("This transport cannot half-close.");
+        }
+
+        if (_loop.IsOnLoopThread)
+        {
+            lock (_lock)
+            {
+                _eofRequested = true;
+            }
+
+            if (_outboxCount != 0)
+            {
+                FlushOutbox();
+            }
+
+            _transport.WriteEof();
+            return;
+        }
+
+        lock (_lock)
+        {
+            _eofRequested = true;
+            EnqueueLocked(new OutboxEntry(OutboxCommand.WriteEof, null, 0, null));
+        }
+    }
+
+    /// <summary>Closes the connection: buffered bytes are flushed first, then it closes (asyncio's <c>close</c>). Idempotent.</summary>
+    /// <remarks>Use <see cref="WaitClosedAsync"/> to wait until it is closed. Writing afterwards throws <see cref="InvalidOperationException"/>.</remarks>
+    public void Close()
+    {
+        if (_loop.IsOnLoopThread)
+        {
+            lock (_lock)
+            {
+                _closeRequested = true;
+            }
+
+            if (_outboxCount != 0)
+            {
+                FlushOutbox();
+            }
+
+            _transport.Close();
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_closeRequested)
+            {
+                return;
+            }
+
+            _closeRequested = true;
+            EnqueueLocked(new OutboxEntry(OutboxCommand.Close, null, 0, null));
+        }
+    }
+
+    /// <summary>Completes when the connection is closed (asyncio's <c>wait_closed</c>).</summary>
+    /// <param name="cancellationToken">Stops waiting (the connection is unaffected).</param>
+    /// <returns>A task that completes when the connection is lost, and fails with the error it was lost with, if any.</returns>
+    public Task WaitClosedAsync(CancellationToken cancellationToken = default)
+    {
+        Task closed;
+        lock (_lock)
+        {
+            closed = _lost
+                ? _lostError is null ? Task.CompletedTask : Task.FromException(_lostError)
+                : (_closedSource ??= new TaskCompletionSource()).Task;
+        }
+
+        return cancellationToken.CanBeCanceled && !closed.IsCompleted ? closed.WaitAsync(cancellationToken) : closed;
+    }
+
+    /// <summary>Extra information about the connection (asyncio's <c>get_extra_info</c>): "peername", "sockname", "socket".</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="defaultValue">What to return for an unknown name.</param>
+    /// <returns>The value, or <paramref name="defaultValue"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    public object? GetExtraInfo(string name, object? defaultValue = null) => _transport.GetExtraInfo(name, defaultValue);
+
+    /// <summary>Closes the connection and waits until it is closed; errors it was lost with are not thrown here.</summary>
+    /// <returns>A task that completes when the connection is closed.</returns>
+    /// <remarks>The error, if any, stays observable through <see cref="WaitClosedAsync"/>.</remarks>
+    public async ValueTask DisposeAsync()
+    {
+        Close();
+        try
+        {
+            await WaitClosedAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Disposal closes; how the connection ended is WaitClosedAsync's to report.
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <returns>For example "StreamWriter(Buffered=2048, Paused, Closing)".</returns>
+    public override string ToString()
+    {
+        int outbox = _outboxCount;
+        string pending = outbox > 0 ? $", Outbox={outbox}" : string.Empty;
+        string paused = _writingPaused ? ", Paused" : string.Empty;
+        string draining = _drainWaiters is not null ? ", Draining" : string.Empty;
+        string state;
+        lock (_lock)
+        {
+            state = _lost ? ", Lost" : _closeRequested ? ", Closing" : _eofRequested ? ", EofWritten" : string.Empty;
+        }
+
+        return $"StreamWriter(Buffered={_transport.WriteBufferSize}{pending}{paused}{draining}{state})";
+    }
+
+    /// <summary>The transport went above its high-water mark.</summary>
+    internal void PauseWriting() => _writingPaused = true;
+
+    /// <summary>The transport fell to or below its low-water mark: wake every drainer.</summary>
+    internal void ResumeWriting()
+    {
+        _writingPaused = false;
+        if (_lowMarkArmed)
+        {
+            _lowMarkArmed = false;
+
+            // Someone may have moved the low mark meanwhile (through Transport); never put high below it.
+            int low = _transport.WriteBufferLowWaterMark;
+            _transport.SetWriteBufferLimits(Math.Max(_userHighWater, low), low);
+        }
+
+        if (_drainWaiters is { } waiters)
+        {
+            _drainWaiters = null;
+            waiters.TrySetResult();
+        }
+
+        AssertInvariants();
+    }
+
+    /// <summary>The connection is lost: wake drainers with the error and complete <see cref="WaitClosedAsync"/>.</summary>
+    internal void ConnectionLost(Exception? exception)
+    {
+        TaskCompletionSource? closed;
+        lock (_lock)
+        {
+            _lost = true;
+            _lostError = exception;
+            closed = _closedSource;
+            _closedSource = null;
+        }
+
+        _lowMarkArmed = false;
+        if (_drainWaiters is { } waiters)
+        {
+            _drainWaiters = null;
+            waiters.TrySetException(exception ?? LostException());
+        }
+
+        if (closed is not null)
+        {
+            if (exception is null)
+            {
+                closed.TrySetResult();
+            }
+            else
+            {
+                closed.TrySetException(exception);
+            }
+        }
+
+        ReleaseOutbox();
+    }
+
+    private static ConnectionResetException LostException(Exception? cause = null) =>
+        new("Connection lost: the stream's connection is closed.", innerException: cause);
+
+    private void ThrowIfWriteClosed()
+    {
+        if (_closeRequested || _eofRequested)
+        {
+            throw new InvalidOperationException("Cannot write: the stream's sending side was closed by WriteEof or Close.");
+        }
+    }
+
+    /// <summary>Queues an entry for the loop (lock held); the first entry of a batch schedules the replay.</summary>
+    private void EnqueueLocked(OutboxEntry entry)
+    {
+        _outbox.Enqueue(entry);
+        _outboxCount = _outbox.Count;
+        if (_outbox.Count == 1)
+        {
+            _loop.CallSoonThreadSafe(s_flushOutbox, this);
+        }
+    }
+
+    /// <summary>Replays the outbox on the loop thread, in order; consecutive writes go out as one gathered write.</summary>
+    private void FlushOutbox()
+    {
+        lock (_lock)
+        {
+            _replaying.AddRange(_outbox);
+            _outbox.Clear();
+            _outboxCount = 0;
+        }
+
+        try
+        {
+            foreach (OutboxEntry entry in _replaying)
+            {
+                if (entry.Command == OutboxCommand.Write)
+                {
+                    _gather.Add(entry.Data.AsMemory(0, entry.Length));
+                    continue;
+                }
+
+                WriteGathered();
+                switch (entry.Command)
+                {
+                    case OutboxCommand.WriteEof:
+                        _transport.WriteEof();
+                        break;
+                    case OutboxCommand.Close:
+                        _transport.Close();
+                        break;
+                    case OutboxCommand.Drain:
+                        _ = CompleteDrainAsync(entry.Drain!);
+                        break;
+                }
+            }
+
+            WriteGathered();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Someone closed the transport itself (not through this writer) while other threads' writes were on their
+            // way: they cannot be sent. The drains among them learn it from the transport's state.
+            _loop.CallExceptionHandler(new LoopExceptionContext("Writes from another thread arrived after the transport was closed", ex) { Source = this });
+            foreach (OutboxEntry entry in _replaying)
+            {
+                if (entry.Command == OutboxCommand.Drain)
+                {
+                    _ = CompleteDrainAsync(entry.Drain!);
+                }
+            }
+        }
+        finally
+        {
+            foreach (OutboxEntry entry in _replaying)
+            {
+                if (entry.Data is { } array)
+                {
+                    _pool.Return(array);
+                }
+            }
+
+            _replaying.Clear();
+            _gather.Clear();
+        }
+    }
+
+    private void WriteGathered()
+    {
+        if (_gather.Count == 0)
+        {
+            return;
+        }
+
+        // The transport copies what it cannot send at once, so the arrays can go back to the pool afterwards.
+        if (_gather.Count == 1)
+        {
+            _transport.Write(_gather[0].Span);
+        }
+        else
+        {
+            _transport.WriteLines(_gather);
+        }
+
+        _gather.Clear();
+    }
+
+    /// <summary>Drops whatever other threads queued after the connection was lost, returning the arrays.</summary>
+    private void ReleaseOutbox()
+    {
+        lock (_lock)
+        {
+            foreach (OutboxEntry entry in _outbox)
+            {
+                if (entry.Data is { } array)
+                {
+                    _pool.Return(array);
+                }
+
+                entry.Drain?.TrySetException(_lostError ?? LostException());
+            }
+
+            _outbox.Clear();
+            _outboxCount = 0;
+        }
+    }
+
+    private ValueTask DrainOnLoop(CancellationToken cancellationToken, bool yielded)
+    {
+        if (_reader.Exception is { } readError)
+        {
+            return ValueTask.FromException(readError);
+        }
+
+        bool lost;
+        lock (_lock)
+        {
+            lost = _lost;
+        }
+
+        if (lost)
+        {
+            return ValueTask.FromException(LostException(_lostError));
+        }
+
+        if (_transport.IsClosing && !yielded)
+        {
+            // As asyncio does: let a connection-lost that is already scheduled run first, so it is reported.
+            return YieldThenDrainAsync(cancellationToken);
+        }
+
+        if (_transport.WriteBufferSize <= _transport.WriteBufferLowWaterMark)
+        {
+            return default;
+        }
+
+        ArmLowMark();
+        Task waiters = (_drainWaiters ??= new TaskCompletionSource()).Task;
+        AssertInvariants();
+        return new ValueTask(cancellationToken.CanBeCanceled ? waiters.WaitAsync(cancellationToken) : waiters);
+    }
+
+    private async ValueTask YieldThenDrainAsync(CancellationToken cancellationToken)
+    {
+        // Task.Yield posts to the loop's context: this resumes on the loop thread, one iteration later.
+        await Task.Yield();
+        await DrainOnLoop(cancellationToken, yielded: true);
+    }
+
+    /// <summary>Makes the transport report the buffer falling to the low mark, if it would not already.</summary>
+    private void ArmLowMark()
+    {
+        if (_writingPaused || _lowMarkArmed)
+        {
+            // Paused: ResumeWriting comes at the low mark anyway. Armed: it is already coming.
+            return;
+        }
+
+        int low = _transport.WriteBufferLowWaterMark;
+        _userHighWater = _transport.WriteBufferHighWaterMark;
+        _lowMarkArmed = true;
+
+        // The buffer is above low, so above the new high: the transport calls PauseWriting inside this call.
+        _transport.SetWriteBufferLimits(low, low);
+    }
+
+    private ValueTask DrainFromOtherThread(CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            if (_lost && _outbox.Count == 0)
+            {
+                return ValueTask.FromException(_reader.Exception ?? LostException(_lostError));
+            }
+
+            EnqueueLocked(new OutboxEntry(OutboxCommand.Drain, null, 0, done));
+        }
+
+        return new ValueTask(cancellationToken.CanBeCanceled ? done.Task.WaitAsync(cancellationToken) : done.Task);
+    }
+
+    /// <summary>Runs a drain another thread asked for, on the loop, and passes its outcome on.</summary>
+    private async Task CompleteDrainAsync(TaskCompletionSource done)
+    {
+        try
+        {
+            await DrainOnLoop(CancellationToken.None, yielded: false);
+            done.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            done.TrySetException(ex);
+        }
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(!_lowMarkArmed || _writingPaused || _transport.IsClosing, "An armed low mark has paused the transport (its high mark is the low mark)");
+        Debug.Assert(_drainWaiters is null || _writingPaused || _transport.IsClosing, "Drainers wait only while the transport will report the low mark");
+    }
+
+    /// <summary>One request from another thread: bytes to write (a pooled copy), a close, an EOF or a drain.</summary>
+    private readonly record struct OutboxEntry(OutboxCommand Command, byte[]? Data, int Length, TaskCompletionSource? Drain);
+}

@@ -1,0 +1,35 @@
+module AsyncNet.Properties.Tests.FramingProperties
+
+open FsCheck.FSharp
+open FsCheck.Xunit
+open AsyncNet.Properties
+open AsyncNet.Streams.Framing
+
+[<Property(MaxTest = 500)>]
+let ``decode after encode is identity for any format, any payloads and any chunking`` () =
+    Prop.forAll (Arb.fromGen FramingGen.scenario) FramingProperties.decodeAfterEncodeIsIdentity
+
+[<Property(MaxTest = 300)>]
+let ``the encoder writes header, payload and trailer exactly as the format defines them`` () =
+    Prop.forAll (Arb.fromGen FramingGen.scenario) FramingProperties.encoderWritesTheFormatsLayout
+
+[<Property(MaxTest = 500)>]
+let ``the decoder never consumes or waits for a byte past a frame's end, whatever follows`` () =
+    Prop.forAll (Arb.fromGen (Gen.zip FramingGen.scenario (Generators.bytes 24))) (fun (scenario, tail) ->
+        FramingProperties.decoderNeverReadsPastAFramesEnd scenario tail)
+
+[<Property(MaxTest = 600)>]
+let ``oversized, negative, too-short and damaged frames give their own exception after every earlier frame`` () =
+    Prop.forAll (Arb.fromGen FramingGen.faultScenario) FramingProperties.faultComesAfterEarlierFrames
+
+[<Property(MaxTest = 100)>]
+let ``a fixed format of a user's own: 1-byte type then 4-byte length counting itself, CRC-32C`` () =
+    let format =
+        LengthFieldFormat(
+            typeFieldSize = 1,
+            lengthFieldOffset = 1,
+            lengthAdjustment = -4,
+            checksum = ChecksumAlgorithm.Crc32C,
+            maxFrameLength = 400L
+        )
+    FramingProperties.roundTripFor format .&. FramingProperties.faultsFor format

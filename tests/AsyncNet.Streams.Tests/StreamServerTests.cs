@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Sockets;
+using AsyncNet.Errors;
+
+namespace AsyncNet.Streams.Tests;
+
+/// <summary>StreamServer: handlers per connection and graceful close.</summary>
+public sealed class StreamServerTests : IDisposable
+{
+    private readonly StreamTestLoop _test = new();
+
+    public void Dispose() => _test.Dispose();
+
+    [Theory]
+    [MemberData(nameof(StreamFamily.Names), MemberType = typeof(StreamFamily))]
+    public void ShutdownAsync_StopsAcceptingAndLetsRunningHandlersFinish(string family)
+    {
+        StreamFamily f = StreamFamily.Get(family);
+        _test.Run(async () =>
+        {
+            var started = new TaskCompletionSource();
+            StreamServer server = await f.StartServerAsync(_test.Loop, async (reader, writer) =>
+            {
+                started.TrySetResult();
+                byte[] request = await reader.ReadExactlyAsync(4);
+                await _test.Loop.SleepAsync(TimeSpan.FromMilliseconds(50));
+                writer.Write(request);
+            });
+
+            (StreamReader reader, StreamWriter writer) = await f.OpenAsync(_test.Loop, server);
+            await started.Task;
+            Assert.Equal(1, server.ActiveHandlers);
+            Task shutdown = server.ShutdownAsync();
+            Assert.False(server.IsServing);
+            Assert.False(shutdown.IsCompleted, "A handler is still running");
+            await Assert.ThrowsAnyAsync<NetworkException>(() => f.OpenAsync(_test.Loop, server));
+
+            writer.Write("ping"u8);
+            Assert.Equal("ping", Bytes.Text(await reader.ReadExactlyAsync(4)));
+
+            // The handler returned, so its writer was closed: the client sees EOF.
+            Assert.Empty(await reader.ReadAsync(1));
+            await shutdown;
+            Assert.Equal(0, server.ActiveHandlers);
+            Assert.Equal(0, server.Server.ConnectionCount);
+        });
+    }
+
+    [Fact]
+    public void ShutdownAsync_GracePeriodOver_ClosesWritersSoHandlersSeeEof()
+    {
+        _test.Run(async () =>
+        {
+            var handlerSawEof = new TaskCompletionSource<bool>();
+            StreamServer server = await StreamFamily.Tcp4.StartServerAsync(_test.Loop, async (reader, _) =>
+            {
+                byte[] rest = await reader.ReadToEndAsync();
+                handlerSawEof.SetResult(rest.Length == 0);
+            });
+
+            (StreamReader reader, _) = await StreamFamily.Tcp4.OpenAsync(_test.Loop, server);
+            while (server.ActiveHandlers == 0)
+            {
+                await _test.YieldAsync(1);
+            }
+
+            using var grace = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+            await server.ShutdownAsync(grace.Token);
+            Assert.True(await handlerSawEof.Task);
+            Assert.Empty(await reader.ReadAsync(1));
+        });
+    }
+
+    [Fact]
+    public void HandlerThrows_ReportedToLoopAndConnectionClosed()
+    {
+        _test.Run(async () =>
+        {
+            await using StreamServer server = await StreamFamily.Tcp4.StartServerAsync(_test.Loop, (_, writer) =>
+            {
+                writer.Write("partial"u8);
+                throw new InvalidDataException("handler bug");
+            });
+
+            (StreamReader reader, _) = await StreamFamily.Tcp4.OpenAsync(_test.Loop, server);
+            Assert.Equal("partial", Bytes.Text(await reader.ReadToEndAsync()));
+            Assert.Contains(_test.HandlerReports, r => r.Exception is InvalidDataException);
+        });
+    }
+
+    [Fact]
+    public void ManyConnections_EachGetsItsOwnHandler()
+    {
+        _test.Run(async () =>
+        {
+            await using StreamServer server = await StreamFamily.Tcp4.StartServerAsync(_test.Loop, async (reader, writer) =>
+            {
+                byte[] line = await reader.ReadLineAsync();
+                writer.Write(line);
+                writer.Write(line);
+            });
+
+            var clients = new List<Task<string>>();
+            for (int i = 0; i < 20; i++)
+            {
+                int id = i;
+                clients.Add(Client());
+
+                async Task<string> Client()
+                {
+                    (StreamReader reader, StreamWriter writer) = await StreamFamily.Tcp4.OpenAsync(_test.Loop, server);
+                    writer.Write(Bytes.Ascii($"client {id}\n"));
+                    return Bytes.Text(await reader.ReadToEndAsync());
+                }
+            }
+
+            string[] replies = await Task.WhenAll(clients);
+            for (int i = 0; i < 20; i++)
+            {
+                Assert.Equal($"client {i}\nclient {i}\n", replies[i]);
+            }
+        });
+    }
+
+    [Fact]
+    public void Sockets_ReportTheBoundPort()
+    {
+        _test.Run(async () =>
+        {
+            await using StreamServer server = await _test.Loop.StartServerAsync((_, _) => Task.CompletedTask, "127.0.0.1", 0);
+            Assert.True(((IPEndPoint)server.Sockets[0].LocalEndPoint!).Port > 0);
+            Assert.Contains("StreamServer", server.ToString());
+            Assert.Equal(AddressFamily.InterNetwork, server.Sockets[0].AddressFamily);
+        });
+    }
+}
