@@ -19,14 +19,15 @@ public sealed partial class StreamReader
     private static bool AttemptInto(StreamReader reader, ref ReadRequest request, out int result)
     {
         result = 0;
+        if (request.Buffer.IsEmpty)
+        {
+            reader.ThrowIfFailed();
+            return true;
+        }
+
         if (!reader.Prepare(out bool eof))
         {
             return reader.Wait(1);
-        }
-
-        if (request.Buffer.IsEmpty)
-        {
-            return true;
         }
 
         if (reader._queue.Bytes > 0)
@@ -41,14 +42,15 @@ public sealed partial class StreamReader
     private static bool AttemptRead(StreamReader reader, ref ReadRequest request, out byte[] result)
     {
         result = [];
+        if (request.Count == 0)
+        {
+            reader.ThrowIfFailed();
+            return true;
+        }
+
         if (!reader.Prepare(out bool eof))
         {
             return reader.Wait(1);
-        }
-
-        if (request.Count == 0)
-        {
-            return true;
         }
 
         long buffered = reader._queue.Bytes;
@@ -64,6 +66,12 @@ public sealed partial class StreamReader
     private static bool AttemptExactly(StreamReader reader, ref ReadRequest request, out byte[] result)
     {
         result = [];
+        if (request.Count == 0)
+        {
+            reader.ThrowIfFailed();
+            return true;
+        }
+
         if (!reader.Prepare(out bool eof))
         {
             return reader.Wait(request.Count);

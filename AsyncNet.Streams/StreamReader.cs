@@ -266,14 +266,15 @@ public sealed partial class StreamReader
         try
         {
             bytesRead = 0;
+            if (destination.IsEmpty)
+            {
+                ThrowIfFailed();
+                return true;
+            }
+
             if (!Prepare(out bool eof))
             {
                 return false;
-            }
-
-            if (destination.IsEmpty)
-            {
-                return true;
             }
 
             if (_queue.Bytes > 0)
@@ -463,10 +464,7 @@ public sealed partial class StreamReader
     /// <returns><see langword="false"/> if a discarded line has not ended yet, so the read must wait (never at EOF).</returns>
     private bool Prepare(out bool eof)
     {
-        if (_exception is { } error)
-        {
-            ExceptionDispatchInfo.Throw(error);
-        }
+        ThrowIfFailed();
 
         // EOF first, then the channel: everything published before EOF is in the channel by the time EOF is visible.
         eof = _eof;
@@ -496,6 +494,15 @@ public sealed partial class StreamReader
         }
 
         return true;
+    }
+
+    /// <summary>Throws the error the connection was lost with, if any (asyncio's reads check it first).</summary>
+    private void ThrowIfFailed()
+    {
+        if (_exception is { } error)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
     }
 
     /// <summary>Records that the read must wait until <paramref name="need"/> bytes are buffered in all.</summary>

@@ -55,6 +55,10 @@ public sealed class FrameDecoder
     // The format's fixed-layout numbers, copied for the fast path (a frame whose header and body lie in the first
     // segment). Meaningful only when _fixedLayout (no varint).
     private readonly bool _fixedLayout;
+    private readonly bool _plainFrames;
+    private readonly int _lengthFieldOffset;
+    private readonly int _lengthFieldSize;
+    private readonly long _maxFrameLength;
     private readonly int _headerLength;
     private readonly int _stripLength;
     private readonly long _lengthExtra;
@@ -81,6 +85,10 @@ public sealed class FrameDecoder
         _format = format;
         _bytesNeeded = format.MinimumHeaderLength;
         _fixedLayout = !format.IsVarint;
+        _plainFrames = !format.HasTypeField && format.Checksum == ChecksumAlgorithm.None;
+        _lengthFieldOffset = format.LengthFieldOffset;
+        _lengthFieldSize = format.LengthFieldSize;
+        _maxFrameLength = format.MaxFrameLength;
         _headerLength = format.MinimumHeaderLength;
         _stripLength = format.StripLength(_headerLength);
         _lengthExtra = (long)format.LengthAdjustment + format.LengthFieldOffset + format.LengthFieldSize;
@@ -143,18 +151,23 @@ public sealed class FrameDecoder
             ReadOnlySpan<byte> first = buffer.FirstSpan;
             if (first.Length >= _headerLength)
             {
-                LengthFieldFormat format = _format;
-                long raw = format.ReadField(first.Slice(format.LengthFieldOffset, format.LengthFieldSize));
+                long raw = _format.ReadField(first.Slice(_lengthFieldOffset, _lengthFieldSize));
 
                 // An overflowing sum turns negative and fails the first bound, so the general path reports it.
                 long frameLength = raw + _lengthExtra;
-                if (raw >= 0 && frameLength >= _shortestFrame && frameLength <= first.Length && frameLength <= format.MaxFrameLength
-                    && (format.ChecksumLength == 0 || ChecksumMatches(first[..(int)frameLength])))
+                if (raw >= 0 && frameLength >= _shortestFrame && frameLength <= first.Length && frameLength <= _maxFrameLength)
                 {
-                    uint type = format.HasTypeField ? (uint)format.ReadField(first.Slice(format.TypeFieldOffset, format.TypeFieldSize)) : 0;
-                    frame = new Frame(type, buffer.Slice(_stripLength, frameLength - _stripLength - format.ChecksumLength));
-                    buffer = buffer.Slice(frameLength);
-                    return true;
+                    if (_plainFrames)
+                    {
+                        frame = new Frame(0, buffer.Slice(_stripLength, frameLength - _stripLength));
+                        buffer = buffer.Slice(frameLength);
+                        return true;
+                    }
+
+                    if (TryCompleteInSpan(first[..(int)frameLength], ref buffer, out frame))
+                    {
+                        return true;
+                    }
                 }
             }
         }
@@ -422,15 +435,28 @@ public sealed class FrameDecoder
         return frame;
     }
 
-    /// <summary>Whether a fixed-layout frame, whole in one span, carries the right checksum.</summary>
-    private bool ChecksumMatches(ReadOnlySpan<byte> whole)
+    /// <summary>The fast path for a fixed-layout frame with a type field or a checksum, whole in the first span: false on a checksum mismatch.</summary>
+    private bool TryCompleteInSpan(ReadOnlySpan<byte> whole, ref ReadOnlySequence<byte> buffer, out Frame frame)
     {
         LengthFieldFormat format = _format;
-        int trailerStart = whole.Length - format.ChecksumLength;
-        int start = format.ChecksumStart(format.LengthFieldOffset + format.LengthFieldSize, _headerLength);
-        ReadOnlySpan<byte> covered = whole[start..trailerStart];
-        uint actual = format.Checksum == ChecksumAlgorithm.Crc32 ? Crc32.Compute(covered) : Crc32C.Compute(covered);
-        return actual == (uint)format.ReadField(whole[trailerStart..]);
+        int checksumLength = format.ChecksumLength;
+        if (checksumLength != 0)
+        {
+            int trailerStart = whole.Length - checksumLength;
+            int start = format.ChecksumStart(_lengthFieldOffset + _lengthFieldSize, _headerLength);
+            ReadOnlySpan<byte> covered = whole[start..trailerStart];
+            uint actual = format.Checksum == ChecksumAlgorithm.Crc32 ? Crc32.Compute(covered) : Crc32C.Compute(covered);
+            if (actual != (uint)format.ReadField(whole[trailerStart..]))
+            {
+                frame = default;
+                return false;
+            }
+        }
+
+        uint type = format.HasTypeField ? (uint)format.ReadField(whole.Slice(format.TypeFieldOffset, format.TypeFieldSize)) : 0;
+        frame = new Frame(type, buffer.Slice(_stripLength, whole.Length - _stripLength - checksumLength));
+        buffer = buffer.Slice(whole.Length);
+        return true;
     }
 
     /// <summary>Compares the trailer with the checksum of the bytes it covers.</summary>

@@ -32,4 +32,5 @@ let ``a fixed format of a user's own: 1-byte type then 4-byte length counting it
             checksum = ChecksumAlgorithm.Crc32C,
             maxFrameLength = 400L
         )
+
     FramingProperties.roundTripFor format .&. FramingProperties.faultsFor format

@@ -282,6 +282,23 @@ public sealed class StreamReaderTests : IDisposable
     }
 
     [Fact]
+    public void ZeroLengthReads_WhileDiscardingAnOverlongLine_ReturnAtOnce()
+    {
+        _test.Run(async () =>
+        {
+            Scripted s = _test.CreateScripted(limit: 2);
+            s.Feed("abcdef");
+            await Assert.ThrowsAsync<LimitOverrunException>(async () => await s.Reader.ReadLineAsync());
+            Assert.True(s.Reader.ReadAsync(0).IsCompletedSuccessfully);
+            Assert.True(s.Reader.ReadExactlyAsync(0).IsCompletedSuccessfully);
+            Assert.True(s.Reader.ReadAsync(Memory<byte>.Empty).IsCompletedSuccessfully);
+            Assert.True(s.Reader.TryRead([], out _));
+            s.Feed("g\nh");
+            Assert.Equal("h", Bytes.Text(await s.Reader.ReadAsync(5)));
+        });
+    }
+
+    [Fact]
     public void ReadLineAsync_OverLimitAtEof_ThrowsThenReturnsEmpty()
     {
         _test.Run(async () =>

@@ -146,7 +146,7 @@ public sealed class AsyncConditionTests : IDisposable
         bool otherWoke = false;
         _loop.Run(async () =>
         {
-            Task cancelled = Waiter(cts.Token, () => otherWoke = false);
+            Task cancelled = Waiter(cts.Token, () => { });
             Task other = Waiter(CancellationToken.None, () => otherWoke = true);
             await SyncTestLoop.TurnsAsync();
 
@@ -178,6 +178,40 @@ public sealed class AsyncConditionTests : IDisposable
                     cancelledHeldLock = condition.IsLocked;
                     throw;
                 }
+            }
+        }
+    }
+
+    [Fact]
+    public void Notify_SkipsAWaiterAlreadyCancelled_AndWakesTheNextOneInstead()
+    {
+        var condition = new AsyncCondition(_loop);
+        using var cts = new CancellationTokenSource();
+        var woken = new List<string>();
+        _loop.Run(async () =>
+        {
+            Task cancelled = Waiter("cancelled", cts.Token);
+            Task live = Waiter("live", CancellationToken.None);
+            await SyncTestLoop.TurnsAsync();
+
+            using (await condition.AcquireAsync())
+            {
+                cts.Cancel();
+                condition.Notify(1);
+            }
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+            await live;
+        });
+
+        Assert.Equal(["live"], woken);
+
+        async Task Waiter(string name, CancellationToken token)
+        {
+            using (await condition.AcquireAsync())
+            {
+                await condition.WaitAsync(token);
+                woken.Add(name);
             }
         }
     }

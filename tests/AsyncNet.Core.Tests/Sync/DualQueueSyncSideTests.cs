@@ -60,10 +60,7 @@ public sealed class DualQueueSyncSideTests : IDisposable
         var queue = new DualQueue<int>(_loop);
         using var cts = new CancellationTokenSource();
         Task<int> blocked = SyncTestLoop.OnThread(() => queue.SyncSide.Get(cts.Token));
-        while (queue.WaitingGetters == 0)
-        {
-            await Task.Yield();
-        }
+        await SyncTestLoop.UntilAsync(() => queue.WaitingGetters == 1);
 
         await cts.CancelAsync();
 
@@ -79,15 +76,29 @@ public sealed class DualQueueSyncSideTests : IDisposable
         var queue = new DualQueue<int>(_loop, maxSize: 1);
         queue.SyncSide.Put(1);
         Task blocked = SyncTestLoop.OnThread(() => queue.SyncSide.Put(2));
-        while (queue.WaitingPutters == 0)
-        {
-            await Task.Yield();
-        }
+        await SyncTestLoop.UntilAsync(() => queue.WaitingPutters == 1);
 
         Assert.Equal(1, queue.SyncSide.Get());
 
         await blocked.WaitAsync(SyncTestLoop.Limit);
         Assert.Equal(2, queue.SyncSide.Get());
+    }
+
+    [Fact]
+    public async Task Put_Blocked_CancelledByItsToken_NeverEntersTheQueue()
+    {
+        var queue = new DualQueue<int>(_loop, maxSize: 1);
+        queue.SyncSide.Put(1);
+        using var cts = new CancellationTokenSource();
+        Task blocked = SyncTestLoop.OnThread(() => queue.SyncSide.Put(2, cts.Token));
+        await SyncTestLoop.UntilAsync(() => queue.WaitingPutters == 1);
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked).WaitAsync(SyncTestLoop.Limit);
+        Assert.Equal(1, queue.SyncSide.Get());
+        Assert.True(queue.IsEmpty);
+        Assert.Equal(1, queue.UnfinishedTasks);
     }
 
     [Fact]

@@ -54,7 +54,8 @@ internal static class SyncTestLoop
             {
                 done.SetException(ex);
             }
-        }) { IsBackground = true, Name = "sync test thread" };
+        })
+        { IsBackground = true, Name = "sync test thread" };
         thread.Start();
         return done.Task;
     }
