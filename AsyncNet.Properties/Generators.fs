@@ -21,9 +21,12 @@ module Generators =
                 gen {
                     let! size =
                         Gen.frequency
-                            [ 3, Gen.choose (1, min remaining 8)
-                              2, Gen.choose (1, remaining)
-                              1, Gen.constant 1 ]
+                            [
+                                3, Gen.choose (1, min remaining 8)
+                                2, Gen.choose (1, remaining)
+                                1, Gen.constant 1
+                            ]
+
                     let! rest = cuts (remaining - size)
                     return size :: rest
                 }

@@ -38,29 +38,44 @@ module SelectorModel =
     let Slots = 4
 
     let private interest =
-        Gen.elements [ SelectorEvents.Read; SelectorEvents.Write; SelectorEvents.Read ||| SelectorEvents.Write ]
+        Gen.elements
+            [
+                SelectorEvents.Read
+                SelectorEvents.Write
+                SelectorEvents.Read ||| SelectorEvents.Write
+            ]
 
     /// Command lists over `Slots` socket pairs.
     let commands: Gen<SelectorCommand list> =
         let slot = Gen.choose (0, Slots - 1)
+
         let command =
             Gen.frequency
-                [ 3, Gen.map2 (fun s e -> Register(s, e)) slot interest
-                  2, Gen.map2 (fun s e -> Modify(s, e)) slot interest
-                  2, Gen.map Unregister slot
-                  2, Gen.map PeerSends slot
-                  1, Gen.map Drain slot
-                  3, Gen.constant Poll ]
+                [
+                    3, Gen.map2 (fun s e -> Register(s, e)) slot interest
+                    2, Gen.map2 (fun s e -> Modify(s, e)) slot interest
+                    2, Gen.map Unregister slot
+                    2, Gen.map PeerSends slot
+                    1, Gen.map Drain slot
+                    3, Gen.constant Poll
+                ]
+
         Gen.listOf command
 
     let private connectedPair () =
-        use listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+        use listener =
+            new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+
         listener.Bind(IPEndPoint(IPAddress.Loopback, 0))
         listener.Listen 1
-        let client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+
+        let client =
+            new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+
         match listener.LocalEndPoint with
         | null -> invalidOp "the listener has no local endpoint"
         | endPoint -> client.Connect endPoint
+
         let server = listener.Accept()
         client.Blocking <- false
         server.Blocking <- false
@@ -85,25 +100,51 @@ module SelectorModel =
         let readable = HashSet<int>()
 
         let expectOutcome (command: SelectorCommand) expected actual =
-            if expected = actual then None
-            else Some $"%A{command}: model says %A{expected}, selector did %A{actual}"
+            if expected = actual then
+                None
+            else
+                Some $"%A{command}: model says %A{expected}, selector did %A{actual}"
 
         let step (command: SelectorCommand) : string option =
             match command with
             | Register(s, e) ->
-                let expected = if model.ContainsKey s then SelectorOutcome.AlreadyRegistered else SelectorOutcome.Accepted
+                let expected =
+                    if model.ContainsKey s then
+                        SelectorOutcome.AlreadyRegistered
+                    else
+                        SelectorOutcome.Accepted
+
                 let actual = classify (fun () -> selector.Register(watched s, e, box s) |> ignore)
-                if actual = SelectorOutcome.Accepted then model[s] <- e
+
+                if actual = SelectorOutcome.Accepted then
+                    model[s] <- e
+
                 expectOutcome command expected actual
             | Modify(s, e) ->
-                let expected = if model.ContainsKey s then SelectorOutcome.Accepted else SelectorOutcome.NotRegistered
+                let expected =
+                    if model.ContainsKey s then
+                        SelectorOutcome.Accepted
+                    else
+                        SelectorOutcome.NotRegistered
+
                 let actual = classify (fun () -> selector.Modify(fd s, e, box (s + 100)) |> ignore)
-                if actual = SelectorOutcome.Accepted then model[s] <- e
+
+                if actual = SelectorOutcome.Accepted then
+                    model[s] <- e
+
                 expectOutcome command expected actual
             | Unregister s ->
-                let expected = if model.ContainsKey s then SelectorOutcome.Accepted else SelectorOutcome.NotRegistered
+                let expected =
+                    if model.ContainsKey s then
+                        SelectorOutcome.Accepted
+                    else
+                        SelectorOutcome.NotRegistered
+
                 let actual = classify (fun () -> selector.Unregister(fd s) |> ignore)
-                if actual = SelectorOutcome.Accepted then model.Remove s |> ignore
+
+                if actual = SelectorOutcome.Accepted then
+                    model.Remove s |> ignore
+
                 expectOutcome command expected actual
             | PeerSends s ->
                 (fst pairs[s]).Send([| 1uy |]) |> ignore
@@ -116,7 +157,9 @@ module SelectorModel =
                 if readable.Contains s then
                     while (watched s).Receive(buffer, 0, buffer.Length, SocketFlags.None, &error) > 0 do
                         ()
+
                     readable.Remove s |> ignore
+
                 None
             | Poll ->
                 // Loopback delivery is immediate but not instantaneous: retry briefly until readable slots show.
@@ -124,19 +167,29 @@ module SelectorModel =
                     model
                     |> Seq.map (fun kv ->
                         let ready =
-                            kv.Value &&& (SelectorEvents.Write ||| (if readable.Contains kv.Key then SelectorEvents.Read else SelectorEvents.None))
+                            kv.Value
+                            &&& (SelectorEvents.Write
+                                 ||| (if readable.Contains kv.Key then
+                                          SelectorEvents.Read
+                                      else
+                                          SelectorEvents.None))
+
                         fd kv.Key, ready)
                     |> Seq.filter (fun (_, e) -> e <> SelectorEvents.None)
                     |> Map.ofSeq
+
                 let select () =
                     selector.Select(Nullable TimeSpan.Zero).ToArray()
                     |> Array.map (fun r -> r.Key.Fd, r.Events &&& (SelectorEvents.Read ||| SelectorEvents.Write))
                     |> Map.ofArray
+
                 let deadline = DateTime.UtcNow.AddSeconds 5.0
                 let mutable actual = select ()
+
                 while actual <> expected && DateTime.UtcNow < deadline do
                     Threading.Thread.Sleep 1
                     actual <- select ()
+
                 if selector.Count <> model.Count then
                     Some $"Poll: model has {model.Count} registrations, selector.Count is {selector.Count}"
                 elif actual <> expected then

@@ -7,7 +7,9 @@ open AsyncNet.Properties
 open AsyncNet.Selectors
 
 let private agrees kind =
-    Prop.forAll (Arb.fromGen SelectorModel.commands) (SelectorModel.agreesWithModel (fun () -> SelectorFactory.Create kind))
+    Prop.forAll
+        (Arb.fromGen SelectorModel.commands)
+        (SelectorModel.agreesWithModel (fun () -> SelectorFactory.Create kind))
 
 [<Property(MaxTest = 60)>]
 let ``epoll selector register, modify and unregister agree with a dictionary model`` () = agrees SelectorKind.Epoll
@@ -16,4 +18,5 @@ let ``epoll selector register, modify and unregister agree with a dictionary mod
 let ``poll selector register, modify and unregister agree with a dictionary model`` () = agrees SelectorKind.Poll
 
 [<Property(MaxTest = 60)>]
-let ``portable selector register, modify and unregister agree with a dictionary model`` () = agrees SelectorKind.Portable
+let ``portable selector register, modify and unregister agree with a dictionary model`` () =
+    agrees SelectorKind.Portable
