@@ -36,7 +36,7 @@ namespace AsyncNet.Streams;
 /// threads never overtake each other within one thread's sequence of calls.
 /// </para>
 /// </remarks>
-public sealed class StreamWriter : IAsyncDisposable
+public sealed partial class StreamWriter : IAsyncDisposable
 {
     private static readonly Action<object?> s_flushOutbox = static state => ((StreamWriter)state!).FlushOutbox();
 
@@ -74,15 +74,6 @@ public sealed class StreamWriter : IAsyncDisposable
         _transport = transport;
         _reader = reader;
         _pool = SegmentPool.For(loop);
-    }
-
-    /// <summary>What one outbox entry asks the loop to do.</summary>
-    private enum OutboxCommand
-    {
-        Write,
-        WriteEof,
-        Close,
-        Drain,
     }
 
     /// <summary>The transport (asyncio's <c>writer.transport</c>). Call it on the loop thread.</summary>
@@ -400,122 +391,6 @@ public sealed class StreamWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Queues an entry for the loop (lock held); the first entry of a batch schedules the replay.</summary>
-    private void EnqueueLocked(OutboxEntry entry)
-    {
-        _outbox.Enqueue(entry);
-        _outboxCount = _outbox.Count;
-        if (_outbox.Count == 1)
-        {
-            _loop.CallSoonThreadSafe(s_flushOutbox, this);
-        }
-    }
-
-    /// <summary>Replays the outbox on the loop thread, in order; consecutive writes go out as one gathered write.</summary>
-    private void FlushOutbox()
-    {
-        lock (_lock)
-        {
-            _replaying.AddRange(_outbox);
-            _outbox.Clear();
-            _outboxCount = 0;
-        }
-
-        try
-        {
-            foreach (OutboxEntry entry in _replaying)
-            {
-                if (entry.Command == OutboxCommand.Write)
-                {
-                    _gather.Add(entry.Data.AsMemory(0, entry.Length));
-                    continue;
-                }
-
-                WriteGathered();
-                switch (entry.Command)
-                {
-                    case OutboxCommand.WriteEof:
-                        _transport.WriteEof();
-                        break;
-                    case OutboxCommand.Close:
-                        _transport.Close();
-                        break;
-                    case OutboxCommand.Drain:
-                        _ = CompleteDrainAsync(entry.Drain!);
-                        break;
-                }
-            }
-
-            WriteGathered();
-        }
-        catch (InvalidOperationException ex)
-        {
-            // Someone closed the transport itself (not through this writer) while other threads' writes were on their
-            // way: they cannot be sent. The drains among them learn it from the transport's state.
-            _loop.CallExceptionHandler(new LoopExceptionContext("Writes from another thread arrived after the transport was closed", ex) { Source = this });
-            foreach (OutboxEntry entry in _replaying)
-            {
-                if (entry.Command == OutboxCommand.Drain)
-                {
-                    _ = CompleteDrainAsync(entry.Drain!);
-                }
-            }
-        }
-        finally
-        {
-            foreach (OutboxEntry entry in _replaying)
-            {
-                if (entry.Data is { } array)
-                {
-                    _pool.Return(array);
-                }
-            }
-
-            _replaying.Clear();
-            _gather.Clear();
-        }
-    }
-
-    private void WriteGathered()
-    {
-        if (_gather.Count == 0)
-        {
-            return;
-        }
-
-        // The transport copies what it cannot send at once, so the arrays can go back to the pool afterwards.
-        if (_gather.Count == 1)
-        {
-            _transport.Write(_gather[0].Span);
-        }
-        else
-        {
-            _transport.WriteLines(_gather);
-        }
-
-        _gather.Clear();
-    }
-
-    /// <summary>Drops whatever other threads queued after the connection was lost, returning the arrays.</summary>
-    private void ReleaseOutbox()
-    {
-        lock (_lock)
-        {
-            foreach (OutboxEntry entry in _outbox)
-            {
-                if (entry.Data is { } array)
-                {
-                    _pool.Return(array);
-                }
-
-                entry.Drain?.TrySetException(_lostError ?? LostException());
-            }
-
-            _outbox.Clear();
-            _outboxCount = 0;
-        }
-    }
-
     private ValueTask DrainOnLoop(CancellationToken cancellationToken, bool yielded)
     {
         if (_reader.Exception is { } readError)
@@ -575,43 +450,10 @@ public sealed class StreamWriter : IAsyncDisposable
         _transport.SetWriteBufferLimits(low, low);
     }
 
-    private ValueTask DrainFromOtherThread(CancellationToken cancellationToken)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_lock)
-        {
-            if (_lost && _outbox.Count == 0)
-            {
-                return ValueTask.FromException(_reader.Exception ?? LostException(_lostError));
-            }
-
-            EnqueueLocked(new OutboxEntry(OutboxCommand.Drain, null, 0, done));
-        }
-
-        return new ValueTask(cancellationToken.CanBeCanceled ? done.Task.WaitAsync(cancellationToken) : done.Task);
-    }
-
-    /// <summary>Runs a drain another thread asked for, on the loop, and passes its outcome on.</summary>
-    private async Task CompleteDrainAsync(TaskCompletionSource done)
-    {
-        try
-        {
-            await DrainOnLoop(CancellationToken.None, yielded: false);
-            done.TrySetResult();
-        }
-        catch (Exception ex)
-        {
-            done.TrySetException(ex);
-        }
-    }
-
     [Conditional("DEBUG")]
     private void AssertInvariants()
     {
         Debug.Assert(!_lowMarkArmed || _writingPaused || _transport.IsClosing, "An armed low mark has paused the transport (its high mark is the low mark)");
         Debug.Assert(_drainWaiters is null || _writingPaused || _transport.IsClosing, "Drainers wait only while the transport will report the low mark");
     }
-
-    /// <summary>One request from another thread: bytes to write (a pooled copy), a close, an EOF or a drain.</summary>
-    private readonly record struct OutboxEntry(OutboxCommand Command, byte[]? Data, int Length, TaskCompletionSource? Drain);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using AsyncNet.Selectors;
@@ -23,6 +24,7 @@ internal sealed class LoadClient : IDisposable
     private readonly byte[] _readBuffer = new byte[256 * 1024];
     private readonly int _messageSize;
     private readonly Thread _thread;
+    private readonly ManualResetEventSlim _started = new();
     private volatile bool _stopping;
     private long _messages;
     private long _errors;
@@ -48,7 +50,11 @@ internal sealed class LoadClient : IDisposable
 
         _thread = new Thread(Run) { Name = "echo load client", IsBackground = true };
         _thread.Start();
+        _started.Wait();
     }
+
+    /// <summary>The client thread's OS id, so its CPU time can be told apart from the server's.</summary>
+    public int ThreadId { get; private set; }
 
     /// <summary>Messages whose echo has fully arrived, over all connections.</summary>
     public long Messages => Interlocked.Read(ref _messages);
@@ -71,6 +77,8 @@ internal sealed class LoadClient : IDisposable
 
     private void Run()
     {
+        ThreadId = CpuTimes.CurrentThreadId();
+        _started.Set();
         while (!_stopping)
         {
             ReadOnlySpan<SelectorReady> ready = _selector.Select(TimeSpan.FromMilliseconds(100));
@@ -198,26 +206,55 @@ internal sealed class LoadClient : IDisposable
     }
 }
 
-/// <summary>One measured window: what the client saw and what the process allocated meanwhile.</summary>
-internal readonly record struct Measurement(string Server, int MessageSize, int Depth, double MessagesPerSecond, double MegabytesPerSecond, double AllocatedBytesPerMessage, long Errors, double ProcessCpuPerMessageMicros)
+/// <summary>User and system CPU time, from /proc, in seconds.</summary>
+internal readonly record struct CpuTimes(double User, double System)
 {
+    private static readonly double s_tick = 1.0 / 100; // USER_HZ is 100 on Linux
+
+    public static CpuTimes Process() => Parse(File.ReadAllText("/proc/self/stat"));
+
+    public static CpuTimes Thread(int tid) => Parse(File.ReadAllText($"/proc/self/task/{tid}/stat"));
+
+    public static int CurrentThreadId() =>
+        int.Parse(Path.GetFileName(File.ResolveLinkTarget("/proc/thread-self", returnFinalTarget: false)!.FullName), CultureInfo.InvariantCulture);
+
+    public static CpuTimes operator -(CpuTimes a, CpuTimes b) => new(a.User - b.User, a.System - b.System);
+
+    private static CpuTimes Parse(string stat)
+    {
+        // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return new CpuTimes(long.Parse(fields[11], CultureInfo.InvariantCulture) * s_tick, long.Parse(fields[12], CultureInfo.InvariantCulture) * s_tick);
+    }
+}
+
+/// <summary>
+/// One measured window: what the client saw, what the process allocated meanwhile, and the server's CPU per message
+/// (the process's CPU time minus the client thread's), user and system apart.
+/// </summary>
+internal readonly record struct Measurement(
+    string Server, int MessageSize, int Depth, double MessagesPerSecond, double MegabytesPerSecond, double AllocatedBytesPerMessage, long Errors, double ServerUserMicros, double ServerSystemMicros)
+{
+    public double ServerCpuMicros => ServerUserMicros + ServerSystemMicros;
+
     public static Measurement Take(IEchoServer server, int connections, int messageSize, int depth, TimeSpan warmup, TimeSpan window)
     {
         using var client = new LoadClient(server.Port, connections, messageSize, depth);
         Thread.Sleep(warmup);
-        using Process self = Process.GetCurrentProcess();
-        self.Refresh();
-        TimeSpan cpu0 = self.TotalProcessorTime;
+        CpuTimes process0 = CpuTimes.Process();
+        CpuTimes client0 = CpuTimes.Thread(client.ThreadId);
         long messages0 = client.Messages;
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         Thread.Sleep(window);
         long messages1 = client.Messages;
         long allocated1 = GC.GetTotalAllocatedBytes(precise: true);
-        self.Refresh();
-        TimeSpan cpu1 = self.TotalProcessorTime;
         double seconds = clock.Elapsed.TotalSeconds;
+        CpuTimes process1 = CpuTimes.Process();
+        CpuTimes client1 = CpuTimes.Thread(client.ThreadId);
+        CpuTimes serverCpu = (process1 - process0) - (client1 - client0);
         long messages = messages1 - messages0;
+        double perMessage = messages == 0 ? double.NaN : 1e6 / messages;
         return new Measurement(
             server.Name,
             messageSize,
@@ -226,6 +263,7 @@ internal readonly record struct Measurement(string Server, int MessageSize, int 
             messages * (double)messageSize / seconds / 1e6,
             messages == 0 ? double.NaN : (allocated1 - allocated0) / (double)messages,
             client.Errors,
-            messages == 0 ? double.NaN : (cpu1 - cpu0).TotalMicroseconds / messages);
+            serverCpu.User * perMessage,
+            serverCpu.System * perMessage);
     }
 }
