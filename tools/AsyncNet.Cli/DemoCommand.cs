@@ -1,16 +1,19 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using AsyncNet.Loop;
+using AsyncNet.Streams;
 
 namespace AsyncNet.Cli;
 
 /// <summary>
-/// The demo: one event loop runs an echo server and several clients on loopback, with timers and a
-/// cross-thread producer, and prints a verified summary.
+/// The demo: one event loop runs a line-echo server and several concurrent clients on loopback over the
+/// channel-based streams, beside timers and a producer on another thread, and prints a verified summary.
 /// </summary>
 public static class DemoCommand
 {
+    private const int Clients = 8;
+    private const int MessagesPerClient = 2_000;
+
     public static int Run(string[] args)
     {
         if (args.Length > 0)
@@ -19,8 +22,7 @@ public static class DemoCommand
         }
 
         using var loop = new EventLoop();
-        Console.WriteLine($"AsyncNet demo on {loop.Selector}");
-        var stopwatch = Stopwatch.StartNew();
+        Console.WriteLine($"AsyncNet demo: one event loop on {loop.Selector}");
 
         // Timers run by due time and FIFO among equals, whatever order they were scheduled in.
         var fired = new List<string>();
@@ -40,69 +42,91 @@ public static class DemoCommand
         });
         producer.Start();
 
-        long echoed = loop.RunUntilComplete(() => EchoRoundTripsAsync(loop));
+        DemoResult result = loop.RunUntilComplete(() => EchoAsync(loop));
         producer.Join();
         loop.RunUntilComplete(() => loop.SleepAsync(TimeSpan.FromMilliseconds(40)));
 
+        Console.WriteLine();
         Console.WriteLine($"timers fired in order: {string.Join(", ", fired)} (the 20ms timer was cancelled)");
         Console.WriteLine($"callbacks from another thread: {crossThread}");
-        Console.WriteLine($"echoed and verified: {echoed} bytes over loopback in {stopwatch.ElapsedMilliseconds} ms");
-        bool ok = fired.SequenceEqual(["10ms-a", "10ms-b", "30ms"]) && crossThread == 1000 && echoed > 0;
+        Console.WriteLine(
+            $"echo: {Clients} clients x {MessagesPerClient} lines = {result.Messages} messages, {result.Bytes:N0} bytes each way, " +
+            $"all verified, in {result.Elapsed.TotalMilliseconds:F0} ms ({result.Messages / result.Elapsed.TotalSeconds:N0} msgs/s)");
+        bool ok = fired.SequenceEqual(["10ms-a", "10ms-b", "30ms"]) && crossThread == 1000 && result.Messages == Clients * MessagesPerClient;
         Console.WriteLine(ok ? "demo: OK" : "demo: FAILED");
         return ok ? 0 : 1;
     }
 
-    /// <summary>A minimal echo over raw loop readiness: the server echoes what each client sends.</summary>
-    private static async Task<long> EchoRoundTripsAsync(EventLoop loop)
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(16);
-        long total = 0;
-        for (int client = 0; client < 4; client++)
-        {
-            using var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            c.Connect(listener.LocalEndPoint!);
-            using Socket s = listener.Accept();
-            c.Blocking = false;
-            s.Blocking = false;
-            byte[] message = new byte[1024 * (client + 1)];
-            Random.Shared.NextBytes(message);
-            byte[] buffer = new byte[65536];
-            var received = new MemoryStream();
-            var done = loop.CreateFuture<bool>();
-            loop.AddReader(s, _ =>
-            {
-                int n = s.Receive(buffer, 0, buffer.Length, SocketFlags.None, out SocketError error);
-                if (n > 0 && error == SocketError.Success)
-                {
-                    s.Send(buffer, 0, n, SocketFlags.None);
-                }
-            }, null);
-            loop.AddReader(c, _ =>
-            {
-                int n = c.Receive(buffer, 0, buffer.Length, SocketFlags.None, out SocketError error);
-                if (n > 0 && error == SocketError.Success)
-                {
-                    received.Write(buffer, 0, n);
-                    if (received.Length == message.Length)
-                    {
-                        done.TrySetResult(true);
-                    }
-                }
-            }, null);
-            c.Send(message);
-            await done;
-            loop.RemoveReader(s);
-            loop.RemoveReader(c);
-            if (!received.ToArray().AsSpan().SequenceEqual(message))
-            {
-                throw new InvalidDataException("echo mismatch");
-            }
+    private readonly record struct DemoResult(long Messages, long Bytes, TimeSpan Elapsed);
 
-            total += message.Length;
+    private static async Task<DemoResult> EchoAsync(EventLoop loop)
+    {
+        // The server: each connection echoes every line back, honouring drain backpressure.
+        await using StreamServer server = await loop.StartServerAsync(
+            async (reader, writer) =>
+            {
+                while (true)
+                {
+                    byte[] line = await reader.ReadLineAsync();
+                    if (line.Length == 0)
+                    {
+                        break;
+                    }
+
+                    writer.Write(line);
+                    await writer.DrainAsync();
+                }
+            },
+            "127.0.0.1",
+            0);
+        int port = ((IPEndPoint)server.Server.Sockets[0].LocalEndPoint!).Port;
+        Console.WriteLine($"server listening on 127.0.0.1:{port}");
+
+        var stopwatch = Stopwatch.StartNew();
+        long done = 0, bytes = 0;
+        var progress = loop.CallLater(TimeSpan.FromMilliseconds(100), ReportProgress, null);
+        void ReportProgress(object? _)
+        {
+            Console.Write($"\rprogress: {done,6} / {Clients * MessagesPerClient} messages echoed");
+            progress = loop.CallLater(TimeSpan.FromMilliseconds(100), ReportProgress, null);
         }
 
-        return total;
+        // The clients run concurrently on the same loop; each pipelines its lines and checks every echo.
+        var clients = Enumerable.Range(0, Clients).Select(async id =>
+        {
+            var (reader, writer) = await loop.OpenConnectionAsync("127.0.0.1", port);
+            await using (writer)
+            {
+                var sent = new Queue<byte[]>();
+                for (int i = 0; i < MessagesPerClient; i++)
+                {
+                    byte[] line = System.Text.Encoding.ASCII.GetBytes($"client {id} message {i} {new string('x', i % 97)}\n");
+                    writer.Write(line);
+                    sent.Enqueue(line);
+                    bytes += line.Length;
+                    if (i % 32 == 31 || i == MessagesPerClient - 1)
+                    {
+                        await writer.DrainAsync();
+                        while (sent.Count > 0)
+                        {
+                            byte[] expected = sent.Dequeue();
+                            byte[] echoed = await reader.ReadLineAsync();
+                            if (!echoed.AsSpan().SequenceEqual(expected))
+                            {
+                                throw new InvalidDataException($"client {id}: echo mismatch at message {i}");
+                            }
+
+                            done++;
+                        }
+                    }
+                }
+
+                writer.WriteEof();
+            }
+        }).ToArray();
+        await Task.WhenAll(clients);
+        progress.Cancel();
+        Console.Write($"\rprogress: {done,6} / {Clients * MessagesPerClient} messages echoed");
+        return new DemoResult(done, bytes, stopwatch.Elapsed);
     }
 }
