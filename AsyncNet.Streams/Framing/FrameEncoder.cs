@@ -27,7 +27,19 @@ namespace AsyncNet.Streams.Framing;
 /// </remarks>
 public sealed class FrameEncoder
 {
+    /// <summary>Frames up to this size go to an <see cref="IBufferWriter{T}"/> as one span; longer ones in three writes.</summary>
+    private const int SingleSpanLimit = 16 * 1024;
+
     private readonly LengthFieldFormat _format;
+
+    // The format's numbers for the fast path of Plan (a fixed layout); see Plan for the arithmetic.
+    private readonly bool _fixedLayout;
+    private readonly bool _headerHasGaps;
+    private readonly int _headerLength;
+    private readonly int _trailerLength;
+    private readonly long _fieldValueBase;
+    private readonly long _maxFieldValue;
+    private readonly long _shortestFrame;
 
     /// <summary>Creates an encoder for a format.</summary>
     /// <param name="format">The frame layout.</param>
@@ -36,6 +48,16 @@ public sealed class FrameEncoder
     {
         ArgumentNullException.ThrowIfNull(format);
         _format = format;
+        _fixedLayout = !format.IsVarint;
+        _headerLength = format.MinimumHeaderLength;
+        _trailerLength = format.ChecksumLength;
+        int lengthFieldEnd = format.LengthFieldOffset + format.LengthFieldSize;
+        _fieldValueBase = (format.IsVarint ? 0 : _headerLength - lengthFieldEnd) + (long)_trailerLength - format.LengthAdjustment;
+        _maxFieldValue = format.MaxLengthFieldValue;
+        _shortestFrame = format.ShortestFrame(_headerLength);
+        _headerHasGaps = format.IsVarint
+            ? format.LengthFieldOffset != format.TypeFieldSize
+            : _headerLength != format.LengthFieldSize + format.TypeFieldSize;
     }
 
     /// <summary>The format this encoder writes.</summary>
@@ -95,31 +117,7 @@ public sealed class FrameEncoder
                 $"The header needs {headerLength} bytes; the destination holds {destination.Length}.");
         }
 
-        LengthFieldFormat format = _format;
-        Span<byte> header = destination[..headerLength];
-        header.Clear();
-        if (format.HasTypeField)
-        {
-            format.WriteField(header.Slice(format.TypeFieldOffset, format.TypeFieldSize), type);
-        }
-
-        if (format.IsVarint)
-        {
-            ulong value = (ulong)fieldValue;
-            int i = format.LengthFieldOffset;
-            while (value >= 0x80)
-            {
-                header[i++] = (byte)(value | 0x80);
-                value >>= 7;
-            }
-
-            header[i] = (byte)value;
-        }
-        else
-        {
-            format.WriteField(header.Slice(format.LengthFieldOffset, format.LengthFieldSize), fieldValue);
-        }
-
+        WriteHeaderCore(destination[..headerLength], type, fieldValue);
         return headerLength;
     }
 
@@ -184,18 +182,15 @@ public sealed class FrameEncoder
     /// <exception cref="ArgumentException">The payload cannot be framed in this format (see <see cref="WriteHeader"/>).</exception>
     public int Encode(Span<byte> destination, uint type, ReadOnlySpan<byte> payload)
     {
-        long frameLength = GetFrameLength(payload.Length);
+        Plan(payload.Length, out long fieldValue, out int headerLength, out long frameLength);
+        CheckType(type);
         if (destination.Length < frameLength)
         {
             throw new ArgumentOutOfRangeException(nameof(destination), destination.Length,
                 $"The frame needs {frameLength} bytes; the destination holds {destination.Length}.");
         }
 
-        int headerLength = WriteHeader(destination, type, payload.Length);
-        payload.CopyTo(destination[headerLength..]);
-        int end = headerLength + payload.Length;
-        end += WriteTrailer(destination[end..], destination[..headerLength], payload);
-        return end;
+        return EncodeCore(destination, type, payload, fieldValue, headerLength);
     }
 
     /// <summary>Writes a whole frame into a buffer writer (a <c>PipeWriter</c>, an <see cref="ArrayBufferWriter{T}"/>).</summary>
@@ -209,20 +204,25 @@ public sealed class FrameEncoder
     public long Encode(IBufferWriter<byte> writer, uint type, ReadOnlySpan<byte> payload)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        Span<byte> header = stackalloc byte[Math.Min(MaxHeaderLength, 256)];
-        if (header.Length < MaxHeaderLength)
+        Plan(payload.Length, out long fieldValue, out int headerLength, out long frameLength);
+        CheckType(type);
+        if (frameLength <= SingleSpanLimit)
         {
-            header = new byte[MaxHeaderLength];
+            // One GetSpan/Advance: cheaper than three for small frames, and small enough for any writer's segment.
+            Span<byte> destination = writer.GetSpan((int)frameLength);
+            EncodeCore(destination, type, payload, fieldValue, headerLength);
+            writer.Advance((int)frameLength);
+            return frameLength;
         }
 
-        int headerLength = WriteHeader(header, type, payload.Length);
-        header = header[..headerLength];
+        Span<byte> header = headerLength <= 256 ? stackalloc byte[headerLength] : new byte[headerLength];
+        WriteHeaderCore(header, type, fieldValue);
         writer.Write(header);
         writer.Write(payload);
         Span<byte> trailer = stackalloc byte[LengthFieldFormat.ChecksumTrailerLength];
         int trailerLength = WriteTrailer(trailer, header, payload);
         writer.Write(trailer[..trailerLength]);
-        return headerLength + payload.Length + trailerLength;
+        return frameLength;
     }
 
     /// <summary>Writes a whole frame with a payload sequence into a buffer writer.</summary>
@@ -236,14 +236,10 @@ public sealed class FrameEncoder
     public long Encode(IBufferWriter<byte> writer, uint type, in ReadOnlySequence<byte> payload)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        Span<byte> header = stackalloc byte[Math.Min(MaxHeaderLength, 256)];
-        if (header.Length < MaxHeaderLength)
-        {
-            header = new byte[MaxHeaderLength];
-        }
-
-        int headerLength = WriteHeader(header, type, payload.Length);
-        header = header[..headerLength];
+        Plan(payload.Length, out long fieldValue, out int headerLength, out long frameLength);
+        CheckType(type);
+        Span<byte> header = headerLength <= 256 ? stackalloc byte[headerLength] : new byte[headerLength];
+        WriteHeaderCore(header, type, fieldValue);
         writer.Write(header);
         foreach (ReadOnlyMemory<byte> segment in payload)
         {
@@ -253,7 +249,7 @@ public sealed class FrameEncoder
         Span<byte> trailer = stackalloc byte[LengthFieldFormat.ChecksumTrailerLength];
         int trailerLength = WriteTrailer(trailer, header, payload);
         writer.Write(trailer[..trailerLength]);
-        return headerLength + payload.Length + trailerLength;
+        return frameLength;
     }
 
     /// <summary>Encodes a whole frame into a new array.</summary>
@@ -291,9 +287,11 @@ public sealed class FrameEncoder
                 $"The scratch buffer must hold {ScratchLength} bytes (header and trailer); it holds {scratch.Length}.");
         }
 
-        int headerLength = WriteHeader(scratch.Span, type, payload.Length);
+        Plan(payload.Length, out long fieldValue, out int headerLength, out _);
+        CheckType(type);
         Memory<byte> header = scratch[..headerLength];
-        Memory<byte> trailer = scratch.Slice(headerLength, TrailerLength);
+        Memory<byte> trailer = scratch.Slice(headerLength, _trailerLength);
+        WriteHeaderCore(header.Span, type, fieldValue);
         WriteTrailer(trailer.Span, header.Span, payload.Span);
         parts.Add(header);
         if (!payload.IsEmpty)
@@ -319,6 +317,25 @@ public sealed class FrameEncoder
     /// frame = header + payload + trailer = fieldValue + adjustment + lengthFieldEnd.
     /// </summary>
     private void Plan(long payloadLength, out long fieldValue, out int headerLength, out long frameLength)
+    {
+        if (_fixedLayout)
+        {
+            // Overflow of either sum turns it negative, fails a bound and takes the general path, which reports it.
+            fieldValue = _fieldValueBase + payloadLength;
+            headerLength = _headerLength;
+            frameLength = _headerLength + payloadLength + _trailerLength;
+            if (payloadLength >= 0 && fieldValue >= 0 && fieldValue <= _maxFieldValue
+                && frameLength >= _shortestFrame && frameLength <= _format.MaxFrameLength)
+            {
+                return;
+            }
+        }
+
+        PlanOrThrow(payloadLength, out fieldValue, out headerLength, out frameLength);
+    }
+
+    /// <summary>The general <see cref="Plan"/>: varints, and every rejection with its message.</summary>
+    private void PlanOrThrow(long payloadLength, out long fieldValue, out int headerLength, out long frameLength)
     {
         LengthFieldFormat format = _format;
         if (payloadLength < 0)
@@ -369,6 +386,53 @@ public sealed class FrameEncoder
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"A payload of {payloadLength} bytes makes a frame of {frameLength} bytes, shorter than the {shortest} bytes the format needs (it strips {format.StripLength(headerLength)} bytes, then a {trailer}-byte trailer)."),
                 "payload");
+        }
+    }
+
+    /// <summary>Writes a planned frame: header, payload, trailer. The destination is long enough.</summary>
+    private int EncodeCore(Span<byte> destination, uint type, ReadOnlySpan<byte> payload, long fieldValue, int headerLength)
+    {
+        Span<byte> header = destination[..headerLength];
+        WriteHeaderCore(header, type, fieldValue);
+        payload.CopyTo(destination[headerLength..]);
+        int end = headerLength + payload.Length;
+        if (_trailerLength != 0)
+        {
+            end += WriteTrailer(destination[end..], header, payload);
+        }
+
+        return end;
+    }
+
+    /// <summary>Writes a planned header, exactly <paramref name="header"/>'s length: gaps zeroed, type, length field.</summary>
+    private void WriteHeaderCore(Span<byte> header, uint type, long fieldValue)
+    {
+        LengthFieldFormat format = _format;
+        if (_headerHasGaps)
+        {
+            header.Clear();
+        }
+
+        if (format.HasTypeField)
+        {
+            format.WriteField(header.Slice(format.TypeFieldOffset, format.TypeFieldSize), type);
+        }
+
+        if (format.IsVarint)
+        {
+            ulong value = (ulong)fieldValue;
+            int i = format.LengthFieldOffset;
+            while (value >= 0x80)
+            {
+                header[i++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+
+            header[i] = (byte)value;
+        }
+        else
+        {
+            format.WriteField(header.Slice(format.LengthFieldOffset, format.LengthFieldSize), fieldValue);
         }
     }
 
