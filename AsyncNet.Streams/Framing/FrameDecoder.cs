@@ -4,9 +4,10 @@ using System.Globalization;
 
 namespace AsyncNet.Streams.Framing;
 
-// Maintainer's overview. The decoder is a three-state machine over the caller's buffer; it owns no memory and
-// does no I/O, so FrameReader (over a StreamReader) and the Dataflow decoder block are thin loops around
-// TryDecode. The caller hands back, on every call, the bytes not yet consumed plus whatever arrived since:
+// Maintainer's overview. The decoder is a tiny state machine (Header, Payload, Discarding, and Faulted) over the
+// caller's buffer; it owns no memory and does no I/O, so FrameReader (over a StreamReader) and the Dataflow
+// decoder block are thin loops around TryDecode. The caller hands back, on every call, the bytes not yet consumed
+// plus whatever arrived since:
 //
 //   Header     -- header readable, checked --> Payload     (fail fast: length faults throw here)
 //   Payload    -- whole frame buffered      --> Header      (returns the frame; checksum faults throw here)
@@ -16,6 +17,11 @@ namespace AsyncNet.Streams.Framing;
 //
 // The buffer is advanced only past a returned frame or past skipped bytes, never past a frame's end, and never
 // when an exception is thrown.
+//
+// TryDecode first tries a fast path: a fixed-size header and the whole frame in the buffer's first segment, with a
+// good length and checksum, go Header -> Header in one step without touching the state fields. Everything else
+// (frames across segments, varints, any fault) falls through to the state machine in TryDecodeGeneral, which reads
+// the header again, so the fast path never has to report anything.
 
 /// <summary>
 /// Splits a byte stream into frames of a <see cref="LengthFieldFormat"/>, incrementally and without I/O: give it
