@@ -5,55 +5,8 @@ using AsyncNet.Transports;
 
 namespace AsyncNet.Tests.Support;
 
-/// <summary>Runs a stream-transport test body on a fresh loop, bounded in time, and collects loop-handler reports.</summary>
-internal sealed class StreamTestLoop : IDisposable
-{
-    public StreamTestLoop()
-    {
-        Loop.ExceptionHandler = (_, context) =>
-        {
-            lock (HandlerReports)
-            {
-                HandlerReports.Add(context);
-            }
-        };
-    }
-
-    public EventLoop Loop { get; } = new();
-
-    /// <summary>What reached the loop's exception handler.</summary>
-    public List<LoopExceptionContext> HandlerReports { get; } = [];
-
-    /// <summary>Runs <paramref name="body"/> on the loop; fails with <see cref="TimeoutException"/> past <paramref name="seconds"/>.</summary>
-    public void Run(Func<Task> body, int seconds = 20)
-    {
-        TimerHandle guard = Loop.CallLater(TimeSpan.FromSeconds(seconds), Loop.Stop);
-        Task task = Loop.CreateTask(body);
-        try
-        {
-            Loop.RunUntilComplete(task);
-        }
-        catch (InvalidOperationException) when (!task.IsCompleted)
-        {
-            throw new TimeoutException($"The test body did not finish within {seconds} s.");
-        }
-        finally
-        {
-            guard.Cancel();
-        }
-    }
-
-    /// <summary>Lets callbacks scheduled now (connection-lost, for one) run.</summary>
-    public async Task YieldAsync(int iterations = 3)
-    {
-        for (int i = 0; i < iterations; i++)
-        {
-            await Loop.SleepAsync(TimeSpan.Zero);
-        }
-    }
-
-    public void Dispose() => Loop.Close();
-}
+/// <summary>The shared bounded test loop, under the name the transport tests use.</summary>
+internal sealed class StreamTestLoop : AsyncNet.Tests.Shared.BoundedTestLoop;
 
 /// <summary>A stream protocol that records every callback, checks their order, and lets tests await milestones.</summary>
 internal class RecordingProtocol : IProtocol

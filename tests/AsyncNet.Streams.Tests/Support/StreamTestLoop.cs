@@ -4,53 +4,9 @@ using AsyncNet.Streams.Testing;
 
 namespace AsyncNet.Streams.Tests.Support;
 
-/// <summary>Runs a test body on a fresh loop on the test thread, bounded in time, and collects loop-handler reports.</summary>
-internal sealed class StreamTestLoop : IDisposable
+/// <summary>The shared bounded test loop plus scripted reader/writer pairs.</summary>
+internal sealed class StreamTestLoop : AsyncNet.Tests.Shared.BoundedTestLoop
 {
-    public StreamTestLoop()
-    {
-        Loop.ExceptionHandler = (_, context) =>
-        {
-            lock (HandlerReports)
-            {
-                HandlerReports.Add(context);
-            }
-        };
-    }
-
-    public EventLoop Loop { get; } = new();
-
-    /// <summary>What reached the loop's exception handler.</summary>
-    public List<LoopExceptionContext> HandlerReports { get; } = [];
-
-    /// <summary>Runs <paramref name="body"/> on the loop; fails with <see cref="TimeoutException"/> past <paramref name="seconds"/>.</summary>
-    public void Run(Func<Task> body, int seconds = 20)
-    {
-        TimerHandle guard = Loop.CallLater(TimeSpan.FromSeconds(seconds), Loop.Stop);
-        Task task = Loop.CreateTask(body);
-        try
-        {
-            Loop.RunUntilComplete(task);
-        }
-        catch (InvalidOperationException) when (!task.IsCompleted)
-        {
-            throw new TimeoutException($"The test body did not finish within {seconds} s.");
-        }
-        finally
-        {
-            guard.Cancel();
-        }
-    }
-
-    /// <summary>Lets callbacks scheduled now (connection-lost, flow-control re-checks) run.</summary>
-    public async Task YieldAsync(int iterations = 3)
-    {
-        for (int i = 0; i < iterations; i++)
-        {
-            await Loop.SleepAsync(TimeSpan.Zero);
-        }
-    }
-
     /// <summary>A reader/writer pair on a <see cref="ScriptedTransport"/>: the test decides every segment and every partial send.</summary>
     public Scripted CreateScripted(int limit = StreamOptions.DefaultLimit, int readSize = 64 * 1024, bool compact = true)
     {
@@ -60,7 +16,6 @@ internal sealed class StreamTestLoop : IDisposable
         return new Scripted(protocol, transport);
     }
 
-    public void Dispose() => Loop.Close();
 }
 
 /// <summary>A stream pair over a scripted transport.</summary>
