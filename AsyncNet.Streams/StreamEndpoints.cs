@@ -8,7 +8,13 @@ namespace AsyncNet.Streams;
 /// Opens stream connections and starts stream servers on a loop (asyncio's <c>open_connection</c>,
 /// <c>start_server</c>, <c>open_unix_connection</c> and <c>start_unix_server</c>).
 /// </summary>
-/// <remarks>Call these on the loop's thread (inside work the loop runs), as the loop's own connection methods require.</remarks>
+/// <remarks>
+/// <para>Call these on the loop's thread (inside work the loop runs), as the loop's own connection methods require.</para>
+/// <para>
+/// Idle detection: set <see cref="StreamTransportOptions.Idle"/> on the connection or server options to watch for quiet
+/// connections, and <see cref="StreamOptions.OnIdle"/> to hear of them with each connection's writer.
+/// </para>
+/// </remarks>
 public static class StreamEndpoints
 {
     /// <summary>Opens a TCP connection and returns its reader and writer (asyncio's <c>open_connection</c>).</summary>

@@ -1,3 +1,5 @@
+using AsyncNet.Transports;
+
 namespace AsyncNet.Streams;
 
 /// <summary>Settings of a <see cref="StreamReader"/>/<see cref="StreamWriter"/> pair.</summary>
@@ -16,6 +18,21 @@ public sealed class StreamOptions
     /// <see cref="DefaultLimit"/> (64 KiB).
     /// </summary>
     public int Limit { get; init; } = DefaultLimit;
+
+    /// <summary>
+    /// Called on the loop thread when the connection has been idle, with its writer (so it can send a heartbeat, or
+    /// close) and the report. The default is <see langword="null"/>: idle reports are ignored.
+    /// </summary>
+    /// <remarks>
+    /// The timeouts themselves are transport settings: set <see cref="StreamTransportOptions.Idle"/> on the
+    /// <see cref="ConnectionOptions"/> or <see cref="ServerOptions"/> passed beside these options. With
+    /// <see cref="IdleOptions.CloseOnIdle"/>, read-idle and all-idle close the connection instead of calling this, and
+    /// the reader's pending and later reads, <see cref="StreamWriter.DrainAsync"/> and
+    /// <see cref="StreamWriter.WaitClosedAsync"/> throw the <see cref="Errors.IdleTimeoutException"/>. Writes made here
+    /// leave together when it returns; an exception thrown here closes the connection with it and goes to the loop's
+    /// exception handler.
+    /// </remarks>
+    public Action<StreamWriter, IdleEvent>? OnIdle { get; init; }
 
     /// <summary>
     /// Whether the reader copies small segments into the free room of the previous one (the default). Tests turn it off

@@ -25,8 +25,11 @@ namespace AsyncNet.Streams;
 /// still write, as in asyncio); close the writer when done. Do not pause or resume the transport's reading yourself:
 /// the reader's flow control owns it.
 /// </para>
+/// <para>
+/// Idle reports (<see cref="StreamTransportOptions.Idle"/>) go to <see cref="StreamOptions.OnIdle"/> with the writer.
+/// </para>
 /// </remarks>
-public sealed class StreamProtocol : IBufferedProtocol
+public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
 {
     /// <summary>The smallest receive buffer lent: 4 KiB.</summary>
     private const int MinReceiveLength = 4096;
@@ -34,6 +37,7 @@ public sealed class StreamProtocol : IBufferedProtocol
     private readonly EventLoop _loop;
     private readonly SegmentPool _pool;
     private readonly Action<StreamReader, StreamWriter>? _connected;
+    private readonly Action<StreamWriter, IdleEvent>? _onIdle;
     private StreamWriter? _writer;
 
     // The array lent to the transport by GetBuffer and not yet handed over by BufferUpdated (or kept after a read that
@@ -54,6 +58,7 @@ public sealed class StreamProtocol : IBufferedProtocol
         _loop = loop;
         _pool = SegmentPool.For(loop);
         _connected = connected;
+        _onIdle = options.OnIdle;
         Reader = new StreamReader(loop, options.Limit, options.CompactSegments);
     }
 
@@ -126,6 +131,16 @@ public sealed class StreamProtocol : IBufferedProtocol
         }
 
         _writer?.ConnectionLost(exception);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Passes the report to <see cref="StreamOptions.OnIdle"/>, if set.</remarks>
+    public void IdleDetected(IdleEvent idle)
+    {
+        if (_onIdle is not null && _writer is not null)
+        {
+            _onIdle(_writer, idle);
+        }
     }
 
     /// <inheritdoc/>

@@ -36,6 +36,7 @@ internal sealed partial class SocketStreamTransport
             return;
         }
 
+        _idle?.OnRead();
         _currentReadBuffer = buffer;
         _callbackDepth++;
         try
@@ -49,6 +50,7 @@ internal sealed partial class SocketStreamTransport
         finally
         {
             EndCallback();
+            _idle?.OnReadCallbackDone();
 
             // Whatever the flush left unsent must stop pointing into the buffer before it goes back to the pool.
             _queue.DetachBorrowed();
@@ -81,6 +83,7 @@ internal sealed partial class SocketStreamTransport
             return;
         }
 
+        _idle?.OnRead();
         _callbackDepth++;
         try
         {
@@ -93,6 +96,7 @@ internal sealed partial class SocketStreamTransport
         finally
         {
             EndCallback();
+            _idle?.OnReadCallbackDone();
         }
     }
 
@@ -117,6 +121,7 @@ internal sealed partial class SocketStreamTransport
         _eofReceived = true;
         StopReading();
         AdvanceProtocol(ProtocolState.EofReceived);
+        _idle?.OnRead();
         bool keepOpen = false;
         _callbackDepth++;
         try
@@ -130,6 +135,7 @@ internal sealed partial class SocketStreamTransport
         finally
         {
             EndCallback();
+            _idle?.OnReadCallbackDone();
         }
 
         if (!keepOpen)

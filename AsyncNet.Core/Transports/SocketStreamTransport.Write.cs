@@ -46,6 +46,11 @@ internal sealed partial class SocketStreamTransport
                 return;
             }
 
+            if (sent > 0)
+            {
+                _idle?.OnWrite();
+            }
+
             if (sent == data.Length)
             {
                 return;
@@ -189,6 +194,8 @@ internal sealed partial class SocketStreamTransport
     /// </summary>
     private void Flush()
     {
+        // Whether any send took bytes: the idle tracker's write activity, stamped once per flush, not per send.
+        bool sentAny = false;
         while (!_queue.IsEmpty)
         {
             int attempted;
@@ -226,11 +233,17 @@ internal sealed partial class SocketStreamTransport
             }
 
             _queue.Consume(sent);
+            sentAny |= sent > 0;
             if (sent < attempted)
             {
                 // .NET retries a partial send until the kernel says would-block: it is full now.
                 break;
             }
+        }
+
+        if (sentAny)
+        {
+            _idle?.OnWrite();
         }
 
         if (_queue.IsEmpty)

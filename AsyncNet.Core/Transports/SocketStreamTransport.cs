@@ -17,6 +17,9 @@
 // - State: _state is Open → Closing (Close called, flushing) → Closed (ConnectionLost scheduled). Write throws once
 //   the *user* closed the sending side (WriteEof, Close, Abort); writes after the transport closed itself (an I/O
 //   error, a reset, an EOF the protocol did not keep open) are dropped silently.
+// - Idle detection (Idle/IdleTracker.cs), when StreamTransportOptions.Idle is set: reads that bring bytes and sends the
+//   kernel takes bytes from stamp the loop's time on the tracker; its one timer does the rest. It starts after
+//   ConnectionMade and stops when the transport starts closing.
 
 using System.Diagnostics;
 using System.Net;
@@ -69,6 +72,10 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
     private readonly int _readBufferSize;
     private readonly Server? _server;
 
+    // Null unless StreamTransportOptions.Idle watches something someone acts on; _idleProtocol is the listener, if any.
+    private readonly IdleTracker? _idle;
+    private readonly IIdleAwareProtocol? _idleProtocol;
+
     private EndPoint? _peer;
     private string? _peerText;
 
@@ -115,6 +122,8 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
         _server = server;
         _peer = peer;
         (_highWater, _lowWater) = WriteBufferLimits.Resolve(options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark, nameof(options));
+        _idleProtocol = protocol as IIdleAwareProtocol;
+        _idle = IdleTracker.Create(this, loop, options.Idle, _idleProtocol is not null);
     }
 
     /// <summary>The transport's life: open, flushing before a close, closed (connection-lost scheduled or done).</summary>
@@ -158,6 +167,15 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
 
     /// <summary>The loop the transport runs on.</summary>
     internal EventLoop Loop => _loop;
+
+    /// <summary>Whether the user (or a stream reader's flow control) paused reading; the idle tracker then counts the read side as active.</summary>
+    internal bool IsReadingPaused => !_reading;
+
+    /// <summary>Whether WriteEof, Close or Abort closed the sending side; write-idle is then no longer reported.</summary>
+    internal bool IsWriteClosedByUser => _writeClosedByUser;
+
+    /// <summary>The idle tracker, if idle detection is on (tests).</summary>
+    internal IdleTracker? IdleTracker => _idle;
 
     /// <summary>
     /// The peer, for error messages: "127.0.0.1:80", "[::1]:80" or a Unix socket path. An accepted Unix connection's
@@ -243,6 +261,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
         }
 
         _reading = true;
+        _idle?.OnReadingResumed();
         StartReading();
     }
 
@@ -323,6 +342,11 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
         {
             StartReading();
         }
+
+        if (_state == TransportState.Open)
+        {
+            _idle?.Start();
+        }
     }
 
     /// <summary>Starts the graceful close: stop reading, flush, then lose the connection. Does nothing if already closing.</summary>
@@ -334,6 +358,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
         }
 
         _state = TransportState.Closing;
+        _idle?.Stop();
         StopReading();
         if (_queue.IsEmpty)
         {
@@ -359,6 +384,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
         Debug.Assert(_state != TransportState.Closed, "Connection-lost is scheduled once");
         _state = TransportState.Closed;
         _lostException = exception;
+        _idle?.Stop();
 
         // Unregister now: the descriptor stays open until ConnectionLost returns, so its number cannot be reused meanwhile.
         StopReading();
@@ -384,6 +410,37 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
             _server?.Detach(this);
         }
     }
+
+    /// <summary>The idle tracker found a quiet stretch to report: tell the protocol, gathering what it writes.</summary>
+    internal void ReportIdle(IdleEvent idle)
+    {
+        if (_idleProtocol is null || _state != TransportState.Open)
+        {
+            return;
+        }
+
+        _callbackDepth++;
+        try
+        {
+            _idleProtocol.IdleDetected(idle);
+        }
+        catch (Exception ex)
+        {
+            ProtocolFailed(ex, "IdleDetected");
+        }
+        finally
+        {
+            EndCallback();
+        }
+
+        AssertInvariants();
+    }
+
+    /// <summary>
+    /// The idle tracker found a quiet stretch with close-on-idle set: abort with the timeout. The peer is presumed gone,
+    /// so queued bytes are dropped rather than flushed (a flush to a dead peer could wait forever).
+    /// </summary>
+    internal void CloseForIdle(IdleKind kind, TimeSpan timeout) => ForceClose(new IdleTimeoutException(kind, timeout, PeerText));
 
     /// <summary>A protocol callback threw: report it (it is a bug, not a network condition) and close with it.</summary>
     private void ProtocolFailed(Exception exception, string callback)

@@ -61,11 +61,21 @@ public abstract class StreamTransportOptions
     /// <summary>The write buffer's low-water mark, or <see langword="null"/> for a quarter of the high mark. The default is <see langword="null"/>.</summary>
     public int? WriteBufferLowWaterMark { get; init; }
 
+    /// <summary>
+    /// Idle detection for each connection: read-idle, write-idle and all-idle timeouts, reported to a protocol that
+    /// implements <see cref="IIdleAwareProtocol"/> or, with <see cref="IdleOptions.CloseOnIdle"/>, ending the connection
+    /// with an <see cref="Errors.IdleTimeoutException"/>. The default is <see langword="null"/>: no idle detection, and no
+    /// cost.
+    /// </summary>
+    /// <remarks>See <see cref="IdleOptions"/> for what counts as activity and when idle stretches are reported.</remarks>
+    public IdleOptions? Idle { get; init; }
+
     /// <summary>Throws if a setting is out of range.</summary>
     /// <param name="parameterName">The name of the options argument, for the exception.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     private protected virtual void Validate(string parameterName)
     {
+        Idle?.Validate(parameterName);
         if (ReadBufferSize < 1 || ReadBufferSize > MaxReadBufferSize)
         {
             throw new ArgumentOutOfRangeException(parameterName, ReadBufferSize, $"ReadBufferSize must be between 1 and {MaxReadBufferSize}.");
