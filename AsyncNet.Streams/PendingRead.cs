@@ -6,7 +6,8 @@ namespace AsyncNet.Streams;
 
 /// <summary>
 /// A read that has to wait for data: the <see cref="IValueTaskSource{TResult}"/> behind the <see cref="ValueTask{TResult}"/>
-/// it returns. One instance per reader and result type, reused by every read that waits, so waiting allocates nothing.
+/// it returns. One instance per reader and result type (and one per framing reader, for buffered reads), reused by every
+/// read that waits, so waiting allocates nothing.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 
 namespace AsyncNet.Streams;
@@ -20,7 +21,12 @@ internal readonly record struct ReceivedSegment(byte[] Array, int Length);
 /// <para>
 /// Small segments are compacted on arrival: one that fits in the free room at the end of the last array is
 /// copied there and its own array returned at once, so a peer trickling single bytes cannot make a reader hold
-/// one array per byte.
+/// one array per byte. Compaction writes only after an entry's end, never over bytes a <see cref="Peek"/> view shows.
+/// </para>
+/// <para>
+/// <see cref="Peek"/> shows the bytes held as one <see cref="ReadOnlySequence{T}"/> over the arrays themselves. Its
+/// linked segments are reused by the next peek, so a view is valid only until the next <see cref="Peek"/>, and its
+/// bytes only until they are consumed (their array may go back to the pool).
 /// </para>
 /// </remarks>
 internal sealed class SegmentQueue(SegmentPool pool, bool compact = true)
@@ -29,6 +35,9 @@ internal sealed class SegmentQueue(SegmentPool pool, bool compact = true)
     private const int CompactLength = 4096;
 
     private Entry[] _entries = new Entry[8];
+
+    // The linked segments Peek strings together for a view over several arrays: made on first need, then reused.
+    private SequenceNode?[] _nodes = [];
     private int _head;
     private int _count;
     private long _bytes;
@@ -97,6 +106,47 @@ internal sealed class SegmentQueue(SegmentPool pool, bool compact = true)
         int read = Read(result);
         Debug.Assert(read == count, "Take copies exactly what it was asked for");
         return result;
+    }
+
+    /// <summary>The bytes held, in order, as one sequence over the queue's arrays: no copy.</summary>
+    /// <returns>
+    /// The view: array-backed when one array holds everything; otherwise linked segments that the next call reuses,
+    /// so it is valid until the next <see cref="Peek"/> (and its bytes until they are consumed).
+    /// </returns>
+    /// <remarks>Allocates only while the number of arrays held grows past what an earlier peek saw.</remarks>
+    public ReadOnlySequence<byte> Peek()
+    {
+        if (_count == 0)
+        {
+            return ReadOnlySequence<byte>.Empty;
+        }
+
+        if (_count == 1)
+        {
+            ref Entry only = ref At(0);
+            return new ReadOnlySequence<byte>(only.Array, only.Start, only.End - only.Start);
+        }
+
+        if (_nodes.Length < _count)
+        {
+            Array.Resize(ref _nodes, _entries.Length);
+        }
+
+        SequenceNode? first = null;
+        SequenceNode? last = null;
+        long runningIndex = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            ref Entry entry = ref At(i);
+            SequenceNode node = _nodes[i] ??= new SequenceNode();
+            node.Reset(entry.Array.AsMemory(entry.Start, entry.End - entry.Start), runningIndex);
+            last?.Link(node);
+            first ??= node;
+            last = node;
+            runningIndex += entry.End - entry.Start;
+        }
+
+        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
     }
 
     /// <summary>Consumes and drops the first <paramref name="count"/> bytes.</summary>
@@ -248,6 +298,21 @@ internal sealed class SegmentQueue(SegmentPool pool, bool compact = true)
 
         _entries = larger;
         _head = 0;
+    }
+
+    /// <summary>One link of a <see cref="Peek"/> view; relinked by every peek, so never shared between two live views.</summary>
+    private sealed class SequenceNode : ReadOnlySequenceSegment<byte>
+    {
+        /// <summary>Points the node at <paramref name="memory"/>, starting <paramref name="runningIndex"/> bytes into the view, as its last link.</summary>
+        public void Reset(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+            Next = null;
+        }
+
+        /// <summary>Makes <paramref name="next"/> the link after this one.</summary>
+        public void Link(SequenceNode next) => Next = next;
     }
 
     /// <summary>An array and the window of it that holds unconsumed bytes; the room after <see cref="End"/> is free.</summary>

@@ -216,4 +216,13 @@ internal struct ReadRequest
 
     /// <summary>How far a separator search has looked without finding one; the next look starts there.</summary>
     public long ScanFrom;
+
+    /// <summary>How many bytes a buffered read needs before it is worth another try (see StreamReader.Buffered.cs).</summary>
+    public long Needed;
+
+    /// <summary>A buffered read's operation: a <c>StreamReader.BufferedAttempt&lt;T&gt;</c> for the read's result type.</summary>
+    public object? Operation;
+
+    /// <summary>The state a buffered read's operation is given (its framing reader, say).</summary>
+    public object? State;
 }

@@ -21,6 +21,9 @@
 //   continuations: a read waiting on the loop thread finishes inside BufferUpdated, and its awaiter continues there
 //   too (the consumer "on the loop thread, synchronously as the segment is published" of PERF-FACTS). An awaiter on
 //   another thread always continues on the thread pool, never on the loop thread.
+// - Zero-copy reads (StreamReader.Buffered.cs, internal, for framing): a read operation peeks at the queue as a
+//   ReadOnlySequence over its arrays and consumes what it used; consumed bytes leave _unread at once but their arrays
+//   stay (_held) until the next read prepares, so the views it handed out stay valid until then.
 
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
@@ -78,6 +81,10 @@ public sealed partial class StreamReader
     // Consumer-owned: touched only by the read in progress.
     private readonly SegmentQueue _queue;
     private bool _discardingLine;
+
+    // Bytes at the front of _queue that Consume took but whose arrays stay until the next read prepares (see
+    // StreamReader.Buffered.cs): a zero-copy view handed out stays valid until then. Already subtracted from _unread.
+    private long _held;
 
     // Bytes published and not yet consumed (in the channel or in _queue). Interlocked: the producer adds before it
     // publishes, so the consumer's subtraction never takes it below zero.
@@ -464,6 +471,8 @@ public sealed partial class StreamReader
     /// <returns><see langword="false"/> if a discarded line has not ended yet, so the read must wait (never at EOF).</returns>
     private bool Prepare(out bool eof)
     {
+        // Views handed out by an earlier read end here: their consumed bytes go, and their arrays back to the pool.
+        ReleaseHeld();
         ThrowIfFailed();
 
         // EOF first, then the channel: everything published before EOF is in the channel by the time EOF is visible.

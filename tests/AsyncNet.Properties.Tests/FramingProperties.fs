@@ -34,3 +34,20 @@ let ``a fixed format of a user's own: 1-byte type then 4-byte length counting it
         )
 
     FramingProperties.roundTripFor format .&. FramingProperties.faultsFor format
+
+[<Property(MaxTest = 150)>]
+let ``frames through a real loopback connection with random partial writes arrive intact`` () =
+    Prop.forAll (Arb.fromGen FramingLoopbackGen.scenario) FramingLoopbackProperties.framesArriveIntact
+
+[<Property(MaxTest = 30)>]
+let ``a user's format over loopback: varint length after a 2-byte type, CRC-32 of the payload`` () =
+    let format =
+        LengthFieldFormat(
+            typeFieldSize = 2,
+            lengthFieldOffset = 2,
+            lengthFieldSize = LengthFieldFormat.Varint,
+            checksum = ChecksumAlgorithm.Crc32,
+            checksumCoverage = ChecksumCoverage.Payload
+        )
+
+    FramingLoopbackProperties.loopbackRoundTripFor format

@@ -1,0 +1,168 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
+namespace AsyncNet.Streams.Framing;
+
+// Maintainer's overview. ReadFrameAsync is one buffered read of the StreamReader (StreamReader.Buffered.cs) whose
+// attempt, TryReadFrame, peeks at the buffered bytes, lets the FrameDecoder find the next frame in place, consumes the
+// frame's bytes (they stay in memory until the next read starts, so the payload slice stays valid) and returns it, or
+// tells the reader how many bytes the decoder needs before it is worth trying again. The decoder keeps its own state
+// across tries and across cancelled calls: it never advances past bytes it has not consumed, so a cancelled call
+// leaves both the buffer and the decoder where the next call expects them.
+//
+// Faults: the decoder throws only at the frame where the fault is, after returning every earlier frame. A fault that
+// leaves the decoder faulted (everything but an oversized frame in a discarding format) is remembered, closes the
+// connection, and is thrown again by every later call.
+
+/// <summary>
+/// Reads length-prefixed frames of a <see cref="LengthFieldFormat"/> from a <see cref="StreamReader"/>, without copying
+/// their payloads.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The payload of a returned frame lies in the reader's receive buffers (a slice of one array, or a sequence over
+/// several when the frame arrived in pieces). It is valid until the next <see cref="ReadFrameAsync"/> call, or any
+/// other read of the <see cref="Reader"/>: copy it (<c>frame.Payload.ToArray()</c>) to keep it longer. Reading a frame
+/// allocates nothing once the reader has warmed up.
+/// </para>
+/// <para>
+/// One read at a time, as for the <see cref="StreamReader"/> itself: a call made while another call (or any read of
+/// the reader) has not finished throws <see cref="InvalidOperationException"/>. A cancelled call consumes nothing:
+/// the next call returns the whole frame.
+/// </para>
+/// <para>
+/// Faults (see SEMANTICS, "Framing"): every frame completed before a bad one is returned first; then the call fails
+/// with the decoder's <see cref="InvalidFrameException"/> (<see cref="FrameTooLargeException"/>,
+/// <see cref="CorruptFrameException"/> or <see cref="ChecksumMismatchException"/>), the connection is closed (what was
+/// written is flushed first), and every later call fails with the same exception. The exception: an oversized frame
+/// in a format that sets <see cref="LengthFieldFormat.DiscardOversizedFrames"/> fails one call, and the next calls skip
+/// exactly that frame and go on; the connection stays open.
+/// </para>
+/// </remarks>
+public sealed class FrameReader
+{
+    private static readonly StreamReader.BufferedAttempt<Frame?> s_tryReadFrame = TryReadFrame;
+
+    private readonly StreamReader _reader;
+    private readonly LengthFieldFormat _format;
+    private readonly FrameDecoder _decoder;
+    private readonly PendingRead<Frame?> _pending;
+
+    // The fault that ended the stream for this reader (null until then); every later call throws it again.
+    private ExceptionDispatchInfo? _fault;
+
+    /// <summary>Creates a frame reader over <paramref name="reader"/>.</summary>
+    /// <param name="reader">
+    /// The stream to read. Other reads of it may come between frames (a protocol that switches to raw bytes, say): they
+    /// start right after the last frame returned, and end that frame's payload.
+    /// </param>
+    /// <param name="format">The frame layout.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="reader"/> or <paramref name="format"/> is null.</exception>
+    public FrameReader(StreamReader reader, LengthFieldFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(format);
+        _reader = reader;
+        _format = format;
+        _decoder = new FrameDecoder(format);
+        _pending = reader.CreatePendingRead<Frame?>();
+    }
+
+    /// <summary>The frame layout read.</summary>
+    public LengthFieldFormat Format => _format;
+
+    /// <summary>The stream the frames are read from.</summary>
+    public StreamReader Reader => _reader;
+
+    /// <summary>Reads the next frame.</summary>
+    /// <param name="cancellationToken">Cancels the wait; a cancelled call consumes nothing, and the next call returns the whole frame.</param>
+    /// <returns>
+    /// The frame, whose payload is valid until the next call (see the remarks on <see cref="FrameReader"/>); or
+    /// <see langword="null"/> when the stream ended cleanly, on a frame boundary. Completes synchronously when the
+    /// frame is already buffered.
+    /// </returns>
+    /// <remarks>
+    /// Failures come through the returned task: <see cref="IncompleteReadException"/> when the stream ends inside a
+    /// frame (its <see cref="IncompleteReadException.Partial"/> holds the frame's bytes received, and
+    /// <see cref="IncompleteReadException.Expected"/> how many the decoder was waiting for; the next call returns
+    /// <see langword="null"/>); an <see cref="InvalidFrameException"/> for bad input (see the type's remarks); the
+    /// error the connection was lost with.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Another read of the reader is in progress.</exception>
+    public ValueTask<Frame?> ReadFrameAsync(CancellationToken cancellationToken = default) =>
+        _reader.ReadBufferedAsync(_pending, s_tryReadFrame, this, cancellationToken);
+
+    /// <summary>Shows the decoder's state and the reader's, e.g. "FrameReader(Header, BytesNeeded=4; StreamReader(Buffered=0, ...))".</summary>
+    /// <returns>The description.</returns>
+    public override string ToString()
+    {
+        string decoder = _fault is { } fault ? $"Faulted ({fault.SourceException.GetType().Name})" : _decoder.ToString();
+        return $"FrameReader({decoder}; {_reader})";
+    }
+
+    /// <summary>The buffered read's attempt: decode the next frame in place, or say how many bytes are needed.</summary>
+    private static bool TryReadFrame(StreamReader reader, object? state, out Frame? result, out long needed)
+    {
+        var self = (FrameReader)state!;
+        self._fault?.Throw();
+        FrameDecoder decoder = self._decoder;
+        ReadOnlySequence<byte> buffered = reader.PeekBuffered(out bool eof);
+        ReadOnlySequence<byte> rest = buffered;
+        bool decoded;
+        Frame frame;
+        try
+        {
+            decoded = decoder.TryDecode(ref rest, out frame);
+        }
+        catch (InvalidFrameException ex) when (decoder.IsFaulted)
+        {
+            // Not for an oversized frame being discarded: that one fails this call only, and the next skips it.
+            self._fault = ExceptionDispatchInfo.Capture(ex);
+            reader.CloseConnection();
+            throw;
+        }
+
+        // The frame's bytes, or the bytes of an oversized frame skipped. A frame's stay in memory until the next read.
+        long consumed = buffered.Length - rest.Length;
+        if (consumed != 0)
+        {
+            reader.Consume(consumed);
+        }
+
+        needed = 0;
+        if (decoded)
+        {
+            result = frame;
+            return true;
+        }
+
+        result = null;
+        if (eof)
+        {
+            if (rest.IsEmpty && decoder.IsAtFrameBoundary)
+            {
+                return true;
+            }
+
+            throw self.Truncated(reader, rest);
+        }
+
+        needed = decoder.BytesNeeded;
+        Debug.Assert(needed > rest.Length, "A decoder that returns no frame needs more than it was given");
+        return false;
+    }
+
+    /// <summary>The stream ended inside a frame: hand over its bytes, start afresh at the (empty) end.</summary>
+    private IncompleteReadException Truncated(StreamReader reader, in ReadOnlySequence<byte> rest)
+    {
+        bool discarding = _decoder.IsDiscarding;
+        long expected = _decoder.BytesNeeded;
+        byte[] partial = rest.ToArray();
+        reader.Consume(rest.Length);
+        _decoder.Reset();
+        return discarding
+            ? new IncompleteReadException("The stream ended inside an oversized frame that was being skipped.")
+            : new IncompleteReadException(partial, expected <= int.MaxValue ? (int)expected : null);
+    }
+}

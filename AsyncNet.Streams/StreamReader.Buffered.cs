@@ -1,0 +1,182 @@
+using System.Buffers;
+using System.Diagnostics;
+
+namespace AsyncNet.Streams;
+
+/// <summary>
+/// Zero-copy reads for framing (internal): look at the buffered bytes where they lie, consume what was used, and wait
+/// until enough bytes are buffered. <see cref="Framing.FrameReader"/> is built on these.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A buffered read is a read like the others (one at a time, cancellable, allocation-free while waiting, continuing
+/// inline on the loop thread), whose work is a <see cref="BufferedAttempt{T}"/>: given the reader, it calls
+/// <see cref="PeekBuffered"/>, perhaps <see cref="Consume"/>, and either finishes with a result or says how many bytes
+/// it needs. The reader then waits until that many bytes are buffered (or the stream ends) before trying it again;
+/// a need above <see cref="Limit"/> resumes reading like any read's (SEMANTICS, "Streams"), so it cannot deadlock.
+/// </para>
+/// <para>
+/// Lifetimes: a peeked sequence and every slice of it are valid until the next read of any kind on this reader starts
+/// (the next try of the same read included). <see cref="Consume"/> does not end them: it takes the bytes out of
+/// <see cref="BufferedBytes"/> at once, but their arrays go back to the pool only when the next read starts. So a
+/// frame's payload handed out by a finished read stays readable until the caller's next read. Flow control counts
+/// only unconsumed bytes, so memory may exceed its bound (SEMANTICS, "Streams") by that one held payload.
+/// </para>
+/// </remarks>
+public sealed partial class StreamReader
+{
+    private static readonly PendingRead<bool>.Attempt s_attemptBuffered = AttemptBuffered;
+
+    private PendingRead<bool>? _pendingWait;
+
+    /// <summary>Tries to finish a buffered read from what <see cref="PeekBuffered"/> shows.</summary>
+    /// <param name="reader">The reader; the read in progress is the caller's, so it may peek and consume.</param>
+    /// <param name="state">The state given to <see cref="ReadBufferedAsync"/>.</param>
+    /// <param name="result">The result, when finished.</param>
+    /// <param name="needed">
+    /// When not finished: how many bytes, counted from the first unconsumed one, must be buffered for the next try to
+    /// make progress; more than are buffered now. Ignored at EOF, where an attempt must finish or throw.
+    /// </param>
+    /// <returns>Whether the read finished. Failures are thrown, and fail the read.</returns>
+    internal delegate bool BufferedAttempt<T>(StreamReader reader, object? state, out T result, out long needed);
+
+    /// <summary>Runs a buffered read: <paramref name="attempt"/> now, and again whenever the bytes it needs are buffered.</summary>
+    /// <param name="pending">The caller's reusable waiter for this read's result type (made by <see cref="CreatePendingRead{T}"/>).</param>
+    /// <param name="attempt">The read's work; a static delegate, so running it allocates nothing.</param>
+    /// <param name="state">Passed to <paramref name="attempt"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait; the bytes the attempt did not consume stay buffered.</param>
+    /// <returns>The attempt's result.</returns>
+    /// <exception cref="InvalidOperationException">Another read is in progress.</exception>
+    internal ValueTask<T> ReadBufferedAsync<T>(PendingRead<T> pending, BufferedAttempt<T> attempt, object? state, CancellationToken cancellationToken)
+    {
+        BeginRead();
+        var request = new ReadRequest { Operation = attempt, State = state };
+        return Run(pending, BufferedReads<T>.Attempt, ref request, cancellationToken);
+    }
+
+    /// <summary>Makes the reusable waiter a caller of <see cref="ReadBufferedAsync"/> keeps for its result type.</summary>
+    /// <returns>A waiter bound to this reader.</returns>
+    internal PendingRead<T> CreatePendingRead<T>() => new(this);
+
+    /// <summary>Waits until at least <paramref name="count"/> bytes are buffered, or the stream ends; consumes nothing.</summary>
+    /// <param name="count">How many bytes; may exceed <see cref="Limit"/> (reading resumes until they are buffered).</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns><see langword="true"/> when <paramref name="count"/> bytes are buffered; <see langword="false"/> when the stream ended with fewer.</returns>
+    /// <remarks>A read like the others: one at a time; once the connection failed, it throws that error.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">Another read is in progress.</exception>
+    internal ValueTask<bool> WaitBufferedAsync(long count, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        BeginRead();
+        var request = new ReadRequest { Needed = count };
+        return Run(_pendingWait ??= new PendingRead<bool>(this), s_attemptBuffered, ref request, cancellationToken);
+    }
+
+    /// <summary>The unconsumed buffered bytes, in place: a sequence over the received arrays, without a copy.</summary>
+    /// <param name="eof">Whether the stream has ended, so that nothing will ever follow these bytes.</param>
+    /// <returns>The bytes; valid until the next read of any kind starts (see the type's remarks).</returns>
+    /// <remarks>
+    /// Only inside a <see cref="BufferedAttempt{T}"/>, whose read is in progress. Releases what earlier reads consumed,
+    /// so views from earlier peeks end here. Throws the error the connection was lost with, as every read does.
+    /// </remarks>
+    internal ReadOnlySequence<byte> PeekBuffered(out bool eof)
+    {
+        Debug.Assert(Volatile.Read(ref _readInProgress) == 1, "Only a read in progress peeks");
+        return Prepare(out eof) ? _queue.Peek() : ReadOnlySequence<byte>.Empty;
+    }
+
+    /// <summary>Consumes the first <paramref name="count"/> bytes of what <see cref="PeekBuffered"/> showed.</summary>
+    /// <param name="count">How many; at most what the last peek showed.</param>
+    /// <remarks>
+    /// Only inside a <see cref="BufferedAttempt{T}"/>. The bytes leave <see cref="BufferedBytes"/> (and flow control's
+    /// count) at once; their arrays stay, and the views over them valid, until the next read starts.
+    /// </remarks>
+    internal void Consume(long count)
+    {
+        Debug.Assert(Volatile.Read(ref _readInProgress) == 1, "Only a read in progress consumes");
+        Debug.Assert(count >= 0 && _held + count <= _queue.Bytes, "Only bytes peeked at can be consumed");
+        _held += count;
+        Interlocked.Add(ref _unread, -count);
+    }
+
+    /// <summary>Closes the connection (flushing what was written first), from any thread: a framing fault ends it.</summary>
+    internal void CloseConnection()
+    {
+        if (_loop.IsOnLoopThread)
+        {
+            _transport?.Close();
+            return;
+        }
+
+        try
+        {
+            _loop.CallSoonThreadSafe(static state => ((StreamReader)state!)._transport?.Close(), this);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The loop is closed: so is every transport on it.
+        }
+    }
+
+    /// <summary>Drops the bytes consumed by an earlier buffered read, returning their arrays to the pool.</summary>
+    private void ReleaseHeld()
+    {
+        if (_held != 0)
+        {
+            _queue.Skip(_held);
+            _held = 0;
+        }
+    }
+
+    private static bool AttemptBuffered(StreamReader reader, ref ReadRequest request, out bool result)
+    {
+        result = false;
+        if (!reader.Prepare(out bool eof))
+        {
+            return reader.Wait(request.Needed);
+        }
+
+        if (reader._queue.Bytes >= request.Needed)
+        {
+            result = true;
+            return true;
+        }
+
+        return eof || reader.Wait(request.Needed);
+    }
+
+    private static bool AttemptOperation<T>(StreamReader reader, ref ReadRequest request, out T result)
+    {
+        if (request.Needed > 0)
+        {
+            // A try that asked for more: skip the operation until that much is here (it would only ask again).
+            if (!reader.Prepare(out bool eof))
+            {
+                result = default!;
+                return reader.Wait(request.Needed);
+            }
+
+            if (!eof && reader._queue.Bytes < request.Needed)
+            {
+                result = default!;
+                return reader.Wait(request.Needed);
+            }
+        }
+
+        if (((BufferedAttempt<T>)request.Operation!)(reader, request.State, out result, out long needed))
+        {
+            return true;
+        }
+
+        Debug.Assert(needed > reader._queue.Bytes - reader._held, "A buffered attempt that waits needs more than is buffered");
+        request.Needed = needed;
+        return reader.Wait(needed);
+    }
+
+    /// <summary>The cached attempt delegate per result type, so a buffered read allocates no delegate.</summary>
+    private static class BufferedReads<T>
+    {
+        public static readonly PendingRead<T>.Attempt Attempt = AttemptOperation;
+    }
+}
