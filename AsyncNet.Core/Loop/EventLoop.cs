@@ -333,6 +333,33 @@ public sealed partial class EventLoop : IDisposable
         return IsOnLoopThread ? EnqueueReady(handle) : EnqueueThreadSafe(handle);
     }
 
+    /// <summary>
+    /// Like <see cref="CallSoonFromAnyThread"/>, but drops the callback and returns false once the loop is closed.
+    /// </summary>
+    /// <remarks>
+    /// For the loop's SynchronizationContext and TaskScheduler: the runtime calls them from whatever thread completed
+    /// the awaited work, often a thread-pool thread, where an exception would end the process. A continuation bound to
+    /// a closed loop has no thread left to run on (asyncio drops a closed loop's pending callbacks too), and one queued
+    /// just before Close is dropped with the rest of the queue.
+    /// </remarks>
+    internal bool TryCallSoonFromAnyThread(object callback, object? state)
+    {
+        if (_closed)
+        {
+            return false;
+        }
+
+        try
+        {
+            CallSoonFromAnyThread(callback, state);
+            return true;
+        }
+        catch (ObjectDisposedException) when (_closed)
+        {
+            return false; // closed between the check and the enqueue
+        }
+    }
+
     private Handle EnqueueReady(Handle handle)
     {
         ThrowIfClosed();

@@ -9,6 +9,8 @@ namespace AsyncNet.Loop;
 /// wake-up, no lock); from another thread it goes through the thread-safe queue and wakes the loop.
 /// A continuation whose awaited work completes on the loop thread itself is run inline by the runtime,
 /// since the captured context is the current one, so loop-local awaits cost no extra iteration.
+/// Once the loop is closed, posts are dropped rather than thrown (see <see cref="EventLoop.TryCallSoonFromAnyThread"/>):
+/// code awaiting inside a closed loop never resumes.
 /// </remarks>
 internal sealed class LoopSynchronizationContext(EventLoop loop) : SynchronizationContext
 {
@@ -17,7 +19,7 @@ internal sealed class LoopSynchronizationContext(EventLoop loop) : Synchronizati
     public override void Post(SendOrPostCallback d, object? state)
     {
         ArgumentNullException.ThrowIfNull(d);
-        Loop.CallSoonFromAnyThread(d, state);
+        Loop.TryCallSoonFromAnyThread(d, state);
     }
 
     public override void Send(SendOrPostCallback d, object? state)

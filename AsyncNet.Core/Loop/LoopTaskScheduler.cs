@@ -16,7 +16,8 @@ internal sealed class LoopTaskScheduler : TaskScheduler
 
     public override int MaximumConcurrencyLevel => 1;
 
-    protected override void QueueTask(Task task) => _loop.CallSoonFromAnyThread(_execute, task);
+    // Dropped once the loop is closed: see EventLoop.TryCallSoonFromAnyThread.
+    protected override void QueueTask(Task task) => _loop.TryCallSoonFromAnyThread(_execute, task);
 
     // Inline only on the loop thread: the loop is single-threaded, so running there now is as good as later.
     protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>

@@ -27,6 +27,30 @@ public sealed class LoopTaskTests : IDisposable
     }
 
     [Fact]
+    public void AwaitCompletedAfterClose_DropsTheContinuation_InsteadOfThrowingOnTheCompletingThread()
+    {
+        var gate = new TaskCompletionSource();
+        bool resumed = false;
+        Task waiter = _loop.CreateTask(async () =>
+        {
+            await gate.Task; // captures the loop's context
+            resumed = true;
+        });
+        _loop.RunUntilComplete(() => _loop.SleepAsync(TimeSpan.FromMilliseconds(1)));
+        _loop.Close();
+
+        // The continuation is posted to the closed loop from this thread; before, the post threw here (and, on a
+        // thread-pool thread, ended the process).
+        Exception? thrown = Record.Exception(gate.SetResult);
+        Task viaScheduler = Task.Factory.StartNew(() => { }, CancellationToken.None, TaskCreationOptions.None, _loop.TaskScheduler);
+
+        Assert.Null(thrown);
+        Assert.False(resumed);
+        Assert.False(waiter.IsCompleted);
+        Assert.False(viaScheduler.IsCompleted);
+    }
+
+    [Fact]
     public void CreateTask_StartsOnTheNextIteration_NotInline()
     {
         bool started = false;
