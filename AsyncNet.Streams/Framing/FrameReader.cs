@@ -14,6 +14,10 @@ namespace AsyncNet.Streams.Framing;
 // Faults: the decoder throws only at the frame where the fault is, after returning every earlier frame. A fault that
 // leaves the decoder faulted (everything but an oversized frame in a discarding format) is remembered, closes the
 // connection, and is thrown again by every later call.
+//
+// Heartbeats: with a heartbeat that hides pings, the attempt decodes on past each ping and consumes it at once. Consuming
+// each ping as it is skipped keeps the buffer in step with the decoder (which has moved past it) also when a later
+// frame of the same attempt throws, since a throwing TryDecode consumes nothing.
 
 /// <summary>
 /// Reads length-prefixed frames of a <see cref="LengthFieldFormat"/> from a <see cref="StreamReader"/>, without copying
@@ -39,6 +43,12 @@ namespace AsyncNet.Streams.Framing;
 /// in a format that sets <see cref="LengthFieldFormat.DiscardOversizedFrames"/> fails one call, and the next calls skip
 /// exactly that frame and go on; the connection stays open.
 /// </para>
+/// <para>
+/// Heartbeats: made with a <see cref="HeartbeatOptions"/> whose <see cref="HeartbeatOptions.HidePings"/> is set (as
+/// <see cref="FramedEndpoints"/> does), the reader skips received pings: they never come out of
+/// <see cref="ReadFrameAsync"/>, and <see cref="PingsSkipped"/> counts them. A skipped ping is consumed even by a call
+/// that is then cancelled; it carries nothing to lose.
+/// </para>
 /// </remarks>
 public sealed class FrameReader
 {
@@ -48,6 +58,10 @@ public sealed class FrameReader
     private readonly LengthFieldFormat _format;
     private readonly FrameDecoder _decoder;
     private readonly PendingRead<Frame?> _pending;
+
+    // The ping to skip (a heartbeat that hides pings), or null: every frame is returned.
+    private readonly HeartbeatPing? _hiddenPing;
+    private long _pingsSkipped;
 
     // The fault that ended the stream for this reader (null until then); every later call throws it again.
     private ExceptionDispatchInfo? _fault;
@@ -60,6 +74,28 @@ public sealed class FrameReader
     /// <param name="format">The frame layout.</param>
     /// <exception cref="ArgumentNullException"><paramref name="reader"/> or <paramref name="format"/> is null.</exception>
     public FrameReader(StreamReader reader, LengthFieldFormat format)
+        : this(reader, format, hiddenPing: null)
+    {
+    }
+
+    /// <summary>Creates a frame reader over <paramref name="reader"/> that skips the pings of <paramref name="heartbeat"/> if it hides them.</summary>
+    /// <param name="reader">The stream to read, as for <see cref="FrameReader(StreamReader, LengthFieldFormat)"/>.</param>
+    /// <param name="format">The frame layout.</param>
+    /// <param name="heartbeat">
+    /// The connection's heartbeat: with <see cref="HeartbeatOptions.HidePings"/> set, received frames equal to its ping
+    /// are skipped (see <see cref="HeartbeatOptions"/> for what a ping is). <see langword="null"/>, or a heartbeat that
+    /// does not hide pings, reads every frame.
+    /// </param>
+    /// <remarks>This only reads; the pings are sent, and the deadline kept, by the connection's idle options (<see cref="HeartbeatOptions.ToIdleOptions"/>).</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="reader"/> or <paramref name="format"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting of <paramref name="heartbeat"/> is out of range.</exception>
+    /// <exception cref="ArgumentException">The heartbeat's ping cannot be framed in <paramref name="format"/>.</exception>
+    public FrameReader(StreamReader reader, LengthFieldFormat format, HeartbeatOptions? heartbeat)
+        : this(reader, format, PingToHide(heartbeat, format))
+    {
+    }
+
+    private FrameReader(StreamReader reader, LengthFieldFormat format, HeartbeatPing? hiddenPing)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(format);
@@ -67,6 +103,7 @@ public sealed class FrameReader
         _format = format;
         _decoder = new FrameDecoder(format);
         _pending = reader.CreatePendingRead<Frame?>();
+        _hiddenPing = hiddenPing;
     }
 
     /// <summary>The frame layout read.</summary>
@@ -75,8 +112,12 @@ public sealed class FrameReader
     /// <summary>The stream the frames are read from.</summary>
     public StreamReader Reader => _reader;
 
+    /// <summary>How many received pings this reader has skipped (see <see cref="HeartbeatOptions.HidePings"/>); 0 when it hides none.</summary>
+    /// <remarks>Updated by the reads: read it where the frames are read, or after they are done.</remarks>
+    public long PingsSkipped => _pingsSkipped;
+
     /// <summary>Reads the next frame.</summary>
-    /// <param name="cancellationToken">Cancels the wait; a cancelled call consumes nothing, and the next call returns the whole frame.</param>
+    /// <param name="cancellationToken">Cancels the wait; a cancelled call consumes nothing (but the pings it skipped), and the next call returns the whole frame.</param>
     /// <returns>
     /// The frame, whose payload is valid until the next call (see the remarks on <see cref="FrameReader"/>); or
     /// <see langword="null"/> when the stream ended cleanly, on a frame boundary. Completes synchronously when the
@@ -98,7 +139,22 @@ public sealed class FrameReader
     public override string ToString()
     {
         string decoder = _fault is { } fault ? $"Faulted ({fault.SourceException.GetType().Name})" : _decoder.ToString();
-        return $"FrameReader({decoder}; {_reader})";
+        string pings = _hiddenPing is null ? string.Empty : $", PingsSkipped={_pingsSkipped}";
+        return $"FrameReader({decoder}{pings}; {_reader})";
+    }
+
+    /// <summary>A reader that skips <paramref name="hiddenPing"/>'s pings (shared by a server's connections), or none.</summary>
+    internal static FrameReader Create(StreamReader reader, LengthFieldFormat format, HeartbeatPing? hiddenPing)
+    {
+        Debug.Assert(hiddenPing is null || hiddenPing.Format == format, "The ping is encoded in the reader's format");
+        return new FrameReader(reader, format, hiddenPing);
+    }
+
+    /// <summary>The ping a reader made with <paramref name="heartbeat"/> skips, or null; validates the heartbeat either way.</summary>
+    private static HeartbeatPing? PingToHide(HeartbeatOptions? heartbeat, LengthFieldFormat format)
+    {
+        heartbeat?.Validate(nameof(heartbeat));
+        return heartbeat is { HidePings: true } && format is not null ? new HeartbeatPing(heartbeat, format, nameof(heartbeat)) : null;
     }
 
     /// <summary>The buffered read's attempt: decode the next frame in place, or say how many bytes are needed.</summary>
@@ -114,6 +170,17 @@ public sealed class FrameReader
         try
         {
             decoded = decoder.TryDecode(ref rest, out frame);
+            if (self._hiddenPing is { } ping)
+            {
+                while (decoded && ping.IsPing(frame))
+                {
+                    // Consumed at once, so a throw from a later frame of this try leaves the buffer where the decoder is.
+                    self._pingsSkipped++;
+                    reader.Consume(buffered.Length - rest.Length);
+                    buffered = rest;
+                    decoded = decoder.TryDecode(ref rest, out frame);
+                }
+            }
         }
         catch (InvalidFrameException ex) when (decoder.IsFaulted)
         {

@@ -29,6 +29,11 @@ namespace AsyncNet.Streams.Framing;
 /// <see cref="DrainAsync"/> (or use <see cref="WriteAsync(uint, ReadOnlyMemory{byte}, CancellationToken)"/>) to keep to
 /// the peer's pace.
 /// </para>
+/// <para>
+/// Because each frame is one write, a heartbeat's ping (<see cref="HeartbeatOptions"/>), which the connection writes on
+/// the loop thread between writes, lands before or after a frame and never inside one. The ping does not use this
+/// writer (nor its scratch buffer), so a frame being written on another thread when the ping goes out is unaffected.
+/// </para>
 /// </remarks>
 public sealed class FrameWriter
 {
