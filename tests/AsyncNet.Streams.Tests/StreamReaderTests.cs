@@ -607,8 +607,10 @@ public sealed class StreamReaderTests : IDisposable
             s.Transport.RecordSent = false;
             byte[] message = Bytes.Random(64);
             var buffer = new byte[256];
-            const int warmUp = 100;
-            const int measured = 2000;
+            // Long enough that a one-off allocation (the JIT's tier-up, a pool growing under a loaded machine) stays
+            // far below one byte a message, while any real per-message allocation (24 bytes at least) cannot.
+            const int warmUp = 1_000;
+            const int measured = 20_000;
             long allocated = 0;
             Task consumer = Echo();
             for (int i = 0; i < warmUp + measured; i++)
