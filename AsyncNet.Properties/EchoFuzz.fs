@@ -102,9 +102,7 @@ module EchoFuzz =
             let! frames = FramingGen.frames maxFrames format
 
             let! writes =
-                Gen.nonEmptyListOf (
-                    Gen.frequency [ 4, Gen.choose (1, 8); 2, Gen.choose (1, 512); 1, Gen.constant 1 ]
-                )
+                Gen.nonEmptyListOf (Gen.frequency [ 4, Gen.choose (1, 8); 2, Gen.choose (1, 512); 1, Gen.constant 1 ])
 
             let! pauses = Gen.listOf (Gen.frequency [ 6, Gen.constant 0; 1, Gen.choose (1, 3) ])
 
@@ -122,31 +120,53 @@ module EchoFuzz =
         let frames = case.Frames |> List.toArray
 
         let withFrame i (frame: FrameSpec) =
-            { case with Frames = frames |> Array.updateAt i frame |> List.ofArray }
+            { case with
+                Frames = frames |> Array.updateAt i frame |> List.ofArray
+            }
 
         seq {
             for i in 0 .. frames.Length - 1 do
-                yield { case with Frames = frames |> Array.removeAt i |> List.ofArray }
+                yield
+                    { case with
+                        Frames = frames |> Array.removeAt i |> List.ofArray
+                    }
 
             for i in 0 .. frames.Length - 1 do
                 let p = frames[i].Payload
 
                 if p.Length > 0 then
-                    yield withFrame i { frames[i] with Payload = p[.. p.Length / 2 - 1] }
-                    yield withFrame i { frames[i] with Payload = p[.. p.Length - 2] }
+                    yield
+                        withFrame
+                            i
+                            { frames[i] with
+                                Payload = p[.. p.Length / 2 - 1]
+                            }
+
+                    yield
+                        withFrame
+                            i
+                            { frames[i] with
+                                Payload = p[.. p.Length - 2]
+                            }
+
                     yield withFrame i { frames[i] with Payload = p[1..] }
 
                 if frames[i].Type <> 0u then
                     yield withFrame i { frames[i] with Type = 0u }
 
             if case.Writes <> [ Int32.MaxValue ] then
-                yield { case with Writes = [ Int32.MaxValue ] }
+                yield
+                    { case with
+                        Writes = [ Int32.MaxValue ]
+                    }
 
             if not case.PausesMs.IsEmpty then
                 yield { case with PausesMs = [] }
         }
         // A shrunk payload may no longer fit the format (a minimum length): such candidates are not cases.
-        |> Seq.filter (fun c -> c.Frames |> List.forall (fun f -> FrameLayout.fits format (int64 f.Payload.Length)))
+        |> Seq.filter (fun c ->
+            c.Frames
+            |> List.forall (fun f -> FrameLayout.fits format (int64 f.Payload.Length)))
 
     let private wireOf (format: LengthFieldFormat) (case: EchoFuzzCase) : byte array =
         case.Frames |> List.map (FrameLayout.wire format) |> Array.concat
@@ -181,19 +201,23 @@ module EchoFuzz =
             let left = timeout - clock.Elapsed
 
             if left <= TimeSpan.Zero then
-                problem <- Some $"timed out after {timeout.TotalSeconds:F1} s with {received} of {expected} echoed bytes"
+                problem <-
+                    Some $"timed out after {timeout.TotalSeconds:F1} s with {received} of {expected} echoed bytes"
             elif socket.Poll(int (min left.TotalMicroseconds 100_000.0), SelectMode.SelectRead) then
                 try
                     let n = socket.Receive(Span(buffer, received, buffer.Length - received))
 
-                    if n = 0 then fin <- true
+                    if n = 0 then
+                        fin <- true
                     else
                         received <- received + n
 
                         if received > expected then
                             problem <- Some $"the server echoed more than the {expected} bytes sent"
                 with :? SocketException as e ->
-                    problem <- Some $"the connection failed after {received} of {expected} echoed bytes: {e.SocketErrorCode} ({e.Message})"
+                    problem <-
+                        Some
+                            $"the connection failed after {received} of {expected} echoed bytes: {e.SocketErrorCode} ({e.Message})"
 
         buffer[.. received - 1], problem
 
@@ -201,7 +225,9 @@ module EchoFuzz =
     let runCase (options: EchoFuzzOptions) (case: EchoFuzzCase) : string option =
         let format = options.Format
         let wire = wireOf format case
-        use socket = new Socket(options.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Unspecified)
+
+        use socket =
+            new Socket(options.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Unspecified)
 
         try
             socket.Connect options.EndPoint
@@ -221,7 +247,14 @@ module EchoFuzz =
             match problem with
             | Some p -> Some p
             | None ->
-                let outcome = FrameFeed.decode format { Cuts = if echo.Length = 0 then [] else [ echo.Length ] } echo
+                let outcome =
+                    FrameFeed.decode
+                        format
+                        {
+                            Cuts = if echo.Length = 0 then [] else [ echo.Length ]
+                        }
+                        echo
+
                 let expected = case.Frames |> List.map (FrameLayout.decoded format)
 
                 let firstDifference =
@@ -229,12 +262,12 @@ module EchoFuzz =
                     |> Seq.tryFindIndex (fun (got, want) -> got.Type <> want.Type || got.Payload <> want.Payload)
 
                 match outcome.Fault, firstDifference with
-                | Some fault, _ -> Some $"the echo is not valid framing after {outcome.Frames.Length} frame(s): {fault.Message}"
+                | Some fault, _ ->
+                    Some $"the echo is not valid framing after {outcome.Frames.Length} frame(s): {fault.Message}"
                 | None, Some i ->
                     let got, want = outcome.Frames[i], expected[i]
 
-                    let at =
-                        Seq.zip got.Payload want.Payload |> Seq.tryFindIndex (fun (a, b) -> a <> b)
+                    let at = Seq.zip got.Payload want.Payload |> Seq.tryFindIndex (fun (a, b) -> a <> b)
 
                     let detail =
                         match at with
@@ -279,14 +312,20 @@ module EchoFuzz =
             Shrinks = shrinks
         }
 
-    /// Runs cases until one fails (then shrinks it), MaxCases pass, or the time budget is spent. `progress` (may be
-    /// null) is told the number of cases run so far after each one.
-    let run (options: EchoFuzzOptions) (progress: Action<int> | null) : EchoFuzzReport =
+    /// Runs cases until one fails (then shrinks it), MaxCases pass, the time budget is spent or the token is
+    /// cancelled (between cases). `progress` (may be null) is told the number of cases run so far after each one.
+    let run
+        (options: EchoFuzzOptions)
+        (progress: Action<int> | null)
+        (cancellationToken: CancellationToken)
+        : EchoFuzzReport =
         if options.MaxCases < 1 then
             invalidArg (nameof options) $"MaxCases must be at least 1 (got {options.MaxCases})."
 
         if options.Format.InitialBytesToStrip.HasValue then
-            invalidArg (nameof options) $"The format {options.Format} strips header bytes, so frames cannot round-trip through an echo."
+            invalidArg
+                (nameof options)
+                $"The format {options.Format} strips header bytes, so frames cannot round-trip through an echo."
 
         let clock = Stopwatch.StartNew()
         let generator = caseFor options.Format options.MaxFrames
@@ -295,7 +334,10 @@ module EchoFuzz =
         let mutable bytes = 0L
         let mutable failure = None
 
-        while failure.IsNone && cases < options.MaxCases && clock.Elapsed < options.TimeBudget do
+        while failure.IsNone
+              && cases < options.MaxCases
+              && clock.Elapsed < options.TimeBudget
+              && not cancellationToken.IsCancellationRequested do
             // Sizes grow with the case number, as FsCheck's runner does: small cases first.
             let size = min 100 (cases / 2 + 5)
             // Each case has its own seed derived from the run's, so a case can be regenerated from (seed, number).

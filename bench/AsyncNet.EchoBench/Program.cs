@@ -1,33 +1,46 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using AsyncNet.Echo;
 
 namespace AsyncNet.EchoBench;
 
 /// <summary>
-/// The protocol-level echo benchmark (issue 3). Two modes:
+/// The echo comparison benchmark (issues 3, 4 and 7): every echo server of <c>AsyncNet.Echo</c>, one after the other in
+/// this process, under the same verifying load. Two modes:
 /// <code>
-/// compare [--seconds 5] [--warmup 1] [--rounds 3] [--connections 50]   both servers in this process, driven by the load client
-/// server --port P [--impl asyncnet|socket] [--host 127.0.0.1]          a standalone echo server, for echo-harness
+/// compare [--seconds 5] [--warmup 1] [--rounds 3] [--connections 50] [--kinds protocol,stream,...] [--scenarios 64x1,64x16,1024x16]
+///         [--quiet-max 20] [--quiet-timeout 60]   before each run, wait for other processes to use under 20 % of one CPU (0: don't wait)
+/// server --port P [--kind protocol|stream|framed|socket|pipelines] [--host 127.0.0.1]   a standalone echo server, for echo-harness
 /// </code>
 /// </summary>
 public static class Program
 {
+    private static readonly CultureInfo s_invariant = CultureInfo.InvariantCulture;
+
     public static int Main(string[] args)
     {
         string mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "compare";
         Dictionary<string, string> options = ParseOptions(args);
-        return mode switch
+        try
         {
-            "server" => RunServer(options),
-            "compare" => Compare(options),
-            _ => Usage(),
-        };
+            return mode switch
+            {
+                "server" => RunServer(options),
+                "compare" => Compare(options),
+                _ => Usage($"unknown mode '{mode}'"),
+            };
+        }
+        catch (FormatException ex)
+        {
+            return Usage(ex.Message);
+        }
     }
 
-    private static int Usage()
+    private static int Usage(string problem)
     {
-        Console.Error.WriteLine("usage: AsyncNet.EchoBench compare [--seconds S] [--warmup S] [--rounds N] [--connections C]");
-        Console.Error.WriteLine("       AsyncNet.EchoBench server --port P [--impl asyncnet|socket] [--host 127.0.0.1]");
+        Console.Error.WriteLine($"AsyncNet.EchoBench: {problem}");
+        Console.Error.WriteLine("usage: AsyncNet.EchoBench compare [--seconds S] [--warmup S] [--rounds N] [--connections C] [--kinds K,K,...] [--scenarios SIZExDEPTH,...] [--quiet-max PCT] [--quiet-timeout S]");
+        Console.Error.WriteLine("       AsyncNet.EchoBench server --port P [--kind protocol|stream|framed|socket|pipelines] [--host 127.0.0.1]");
         return 2;
     }
 
@@ -46,13 +59,18 @@ public static class Program
     }
 
     private static int Get(Dictionary<string, string> options, string name, int fallback) =>
-        options.TryGetValue(name, out string? value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+        !options.TryGetValue(name, out string? value) ? fallback
+        : int.TryParse(value, NumberStyles.None, s_invariant, out int n) ? n
+        : throw new FormatException($"--{name} needs a whole number (got '{value}')");
+
+    private static EchoServerKind ParseKind(string name) =>
+        EchoServerKinds.TryParse(name, out EchoServerKind kind) ? kind : throw new FormatException($"unknown server kind '{name}' (known: {EchoServerKinds.Names})");
 
     private static int RunServer(Dictionary<string, string> options)
     {
         string host = options.GetValueOrDefault("host", "127.0.0.1");
         int port = Get(options, "port", int.TryParse(Environment.GetEnvironmentVariable("PORT"), out int p) ? p : 0);
-        string impl = options.GetValueOrDefault("impl", "asyncnet");
+        EchoServerKind kind = ParseKind(options.GetValueOrDefault("kind", "protocol"));
         using var stopped = new ManualResetEventSlim();
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
         {
@@ -64,9 +82,10 @@ public static class Program
             c.Cancel = true;
             stopped.Set();
         });
-        using IEchoServer server = impl == "socket" ? new SocketAsyncEchoServer(host, port) : new AsyncNetEchoServer(host, port);
-        Console.WriteLine($"{server.Name} echo server on {host}:{server.Port}");
+        IEchoServer server = EchoServers.StartAsync(kind, host, port).GetAwaiter().GetResult();
+        Console.WriteLine($"{server.Name} echo server on {server.EndPoint}");
         stopped.Wait();
+        server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return 0;
     }
 
@@ -76,53 +95,124 @@ public static class Program
         var warmup = TimeSpan.FromSeconds(Get(options, "warmup", 1));
         int rounds = Get(options, "rounds", 3);
         int connections = Get(options, "connections", 50);
-        (int Size, int Depth)[] scenarios = [(64, 1), (64, 16), (1024, 16)];
+        int quietMax = Get(options, "quiet-max", 20);
+        var quietTimeout = TimeSpan.FromSeconds(Get(options, "quiet-timeout", 60));
+        double quietWaited = 0;
+        EchoServerKind[] kinds = options.TryGetValue("kinds", out string? names)
+            ? [.. names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseKind)]
+            : [.. EchoServerKinds.All];
+        (int Size, int Depth)[] scenarios = options.TryGetValue("scenarios", out string? list)
+            ? [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseScenario)]
+            : [(64, 1), (64, 16), (1024, 16)];
 
-        Console.WriteLine($"# echo: {connections} connections, {warmup.TotalSeconds:0} s warm-up + {window.TotalSeconds:0} s measured, {rounds} rounds interleaved, median reported");
-        Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, GC server={System.Runtime.GCSettings.IsServerGC}, load average {File.ReadAllText("/proc/loadavg").Trim()}");
-        var results = new List<Measurement>();
-        foreach ((int size, int depth) in scenarios)
+        Console.WriteLine($"# echo comparison, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: {connections} connections, {warmup.TotalSeconds:0} s warm-up + {window.TotalSeconds:0} s measured, {rounds} rounds with the servers interleaved, median by msgs/s");
+        Console.WriteLine($"# {Environment.ProcessorCount} cores, .NET {Environment.Version}, GC server={System.Runtime.GCSettings.IsServerGC}, load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+        var medians = new List<Measurement>();
+        try
         {
-            var asyncNet = new List<Measurement>();
-            var socket = new List<Measurement>();
-            for (int round = 0; round < rounds; round++)
+            foreach ((int size, int depth) in scenarios)
             {
-                // Interleave the servers, so drifting machine noise hits both alike.
-                using (var server = new AsyncNetEchoServer("127.0.0.1", 0))
+                var runs = kinds.ToDictionary(k => k, _ => new List<Measurement>());
+                for (int round = 0; round < rounds; round++)
                 {
-                    asyncNet.Add(Measurement.Take(server, connections, size, depth, warmup, window));
+                    // Interleave the servers, so drifting machine noise hits them alike.
+                    foreach (EchoServerKind kind in kinds)
+                    {
+                        IEchoServer server = EchoServers.StartAsync(kind).GetAwaiter().GetResult();
+                        try
+                        {
+                            if (quietMax > 0)
+                            {
+                                quietWaited += CpuTimes.WaitForQuiet(quietMax, quietTimeout).Waited;
+                            }
+
+                            runs[kind].Add(Measurement.Take(server, connections, size, depth, warmup, window));
+                        }
+                        finally
+                        {
+                            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                        }
+                    }
                 }
 
-                using (var server = new SocketAsyncEchoServer("127.0.0.1", 0))
-                {
-                    socket.Add(Measurement.Take(server, connections, size, depth, warmup, window));
-                }
+                Console.Error.WriteLine($"  {size} B depth {depth}: " + string.Join("; ", kinds.Select(k =>
+                    $"{k} {string.Join(", ", runs[k].Select(m => m.MessagesPerSecond.ToString("N0", s_invariant)))}")) + " msgs/s");
+                medians.AddRange(kinds.Select(k => Median(runs[k])));
             }
-
-            Measurement a = Median(asyncNet);
-            Measurement s = Median(socket);
-            results.Add(a);
-            results.Add(s);
-            Console.Error.WriteLine($"  {size} B depth {depth}: AsyncNet {string.Join(", ", asyncNet.Select(m => m.MessagesPerSecond.ToString("N0", CultureInfo.InvariantCulture)))}; "
-                + $".NET {string.Join(", ", socket.Select(m => m.MessagesPerSecond.ToString("N0", CultureInfo.InvariantCulture)))} msgs/s");
         }
-
-        Console.WriteLine();
-        Console.WriteLine("| message | depth | server | msgs/s | MB/s | alloc B/msg | server CPU µs/msg (user + sys) | errors | msgs/s vs .NET | CPU/msg vs .NET |");
-        Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for (int i = 0; i < results.Count; i += 2)
+        catch (Exception ex) when (ex is EchoMismatchException or IOException)
         {
-            Measurement baseline = results[i + 1];
-            foreach (Measurement m in new[] { results[i], baseline })
-            {
-                Console.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"| {m.MessageSize} B | {m.Depth} | {m.Server} | {m.MessagesPerSecond:N0} | {m.MegabytesPerSecond:N1} | {m.AllocatedBytesPerMessage:N2} | {m.ServerCpuMicros:N2} ({m.ServerUserMicros:N2} + {m.ServerSystemMicros:N2}) | {m.Errors} | {m.MessagesPerSecond / baseline.MessagesPerSecond:N2}× | {m.ServerCpuMicros / baseline.ServerCpuMicros:N2}× |"));
-            }
+            Console.Error.WriteLine($"AsyncNet.EchoBench: FAILED: {ex.Message}");
+            return 1;
         }
 
-        return results.Any(r => r.Errors != 0) ? 1 : 0;
+        Console.WriteLine(string.Create(s_invariant, $"# load average after: {File.ReadAllText("/proc/loadavg").Trim()}; {quietWaited:0} s spent waiting for a quiet machine (other processes under {quietMax} % of one CPU)"));
+        PrintTable(medians);
+        PrintTargets(medians);
+        return 0;
     }
+
+    private static (int Size, int Depth) ParseScenario(string text)
+    {
+        string[] parts = text.Split('x');
+        return parts.Length == 2 && int.TryParse(parts[0], s_invariant, out int size) && int.TryParse(parts[1], s_invariant, out int depth)
+            ? (size, depth)
+            : throw new FormatException($"a scenario is SIZExDEPTH, e.g. 64x16 (got '{text}')");
+    }
+
+    /// <summary>The baseline each kind is compared with: protocol with Socket, stream with Pipelines, framed with stream.</summary>
+    private static EchoServerKind? BaselineOf(EchoServerKind kind) => kind switch
+    {
+        EchoServerKind.Protocol => EchoServerKind.Socket,
+        EchoServerKind.Stream => EchoServerKind.Pipelines,
+        EchoServerKind.Framed => EchoServerKind.Stream,
+        _ => null,
+    };
+
+    private static void PrintTable(List<Measurement> medians)
+    {
+        Console.WriteLine();
+        Console.WriteLine("| message | depth | server | msgs/s | MB/s | p50 µs | p99 µs | alloc B/msg | server CPU µs/msg (user + sys) | other CPU % | msgs/s vs baseline | CPU/msg vs baseline |");
+        Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (Measurement m in medians)
+        {
+            Measurement? baseline = BaselineOf(m.Kind) is { } b ? medians.FirstOrDefault(x => x.Kind == b && x.MessageSize == m.MessageSize && x.Depth == m.Depth) : null;
+            string versus = baseline is { } bl && bl.MessagesPerSecond > 0
+                ? string.Create(s_invariant, $"{m.MessagesPerSecond / bl.MessagesPerSecond:N2}× {ShortName(bl.Kind)} | {m.ServerCpuMicros / bl.ServerCpuMicros:N2}×")
+                : "— | —";
+            Console.WriteLine(string.Create(
+                s_invariant,
+                $"| {m.MessageSize} B | {m.Depth} | {m.Kind.DisplayName()} | {m.MessagesPerSecond:N0} | {m.MegabytesPerSecond:N1} | {m.P50.TotalMicroseconds:N0} | {m.P99.TotalMicroseconds:N0} | {m.AllocatedBytesPerMessage:N2} | {m.ServerCpuMicros:N2} ({m.ServerUserMicros:N2} + {m.ServerSystemMicros:N2}) | {m.OtherCpuPercent:N0} | {versus} |"));
+        }
+    }
+
+    private static void PrintTargets(List<Measurement> medians)
+    {
+        Console.WriteLine();
+        Console.WriteLine("Targets (msgs/s ratios of the medians; a benchmark, not a test):");
+        Target(medians, EchoServerKind.Protocol, EchoServerKind.Socket, 1.5);
+        Target(medians, EchoServerKind.Stream, EchoServerKind.Pipelines, 1.2);
+        Target(medians, EchoServerKind.Framed, EchoServerKind.Stream, 0.8);
+        foreach (Measurement m in medians.Where(m => m.Kind == EchoServerKind.Protocol))
+        {
+            Console.WriteLine(string.Create(s_invariant, $"  protocol allocation, {m.MessageSize} B depth {m.Depth}: {m.AllocatedBytesPerMessage:N2} B/msg (target 0) {(m.AllocatedBytesPerMessage < 0.5 ? "met" : "MISSED")}"));
+        }
+    }
+
+    private static void Target(List<Measurement> medians, EchoServerKind kind, EchoServerKind baseline, double target)
+    {
+        foreach (Measurement m in medians.Where(m => m.Kind == kind))
+        {
+            if (medians.FirstOrDefault(x => x.Kind == baseline && x.MessageSize == m.MessageSize && x.Depth == m.Depth) is { MessagesPerSecond: > 0 } b)
+            {
+                double ratio = m.MessagesPerSecond / b.MessagesPerSecond;
+                Console.WriteLine(string.Create(
+                    s_invariant, $"  {ShortName(kind)} vs {ShortName(baseline)}, {m.MessageSize} B depth {m.Depth}: {ratio:N2}× (target ≥ {target:N1}×) {(ratio >= target ? "met" : "MISSED")}"));
+            }
+        }
+    }
+
+    private static string ShortName(EchoServerKind kind) => kind.ToString().ToLowerInvariant();
 
     private static Measurement Median(List<Measurement> measurements) =>
         measurements.OrderBy(m => m.MessagesPerSecond).ElementAt(measurements.Count / 2);

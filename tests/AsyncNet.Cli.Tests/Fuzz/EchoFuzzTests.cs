@@ -19,7 +19,7 @@ public sealed class EchoFuzzTests
         using var server = new ThreadedFramedEchoServer(Format, frame => frame.Payload.ToArray());
         int progressCalls = 0;
 
-        EchoFuzzReport report = EchoFuzz.run(Options(server, maxCases: 60), _ => progressCalls++);
+        EchoFuzzReport report = EchoFuzz.run(Options(server, maxCases: 60), _ => progressCalls++, CancellationToken.None);
 
         Assert.Null(report.Failure);
         Assert.Equal(60, report.Cases);
@@ -36,7 +36,7 @@ public sealed class EchoFuzzTests
         using var server = new ThreadedFramedEchoServer(Format, frame =>
             frame.Payload.Length > 40 ? frame.Payload.Slice(0, frame.Payload.Length - 1).ToArray() : frame.Payload.ToArray());
 
-        EchoFuzzReport report = EchoFuzz.run(Options(server, maxCases: 500), null);
+        EchoFuzzReport report = EchoFuzz.run(Options(server, maxCases: 500), null, CancellationToken.None);
 
         EchoFuzzFailure failure = Assert.IsType<EchoFuzzFailure>(report.Failure?.Value);
         EchoFuzzCase smallest = failure.Smallest;
@@ -64,7 +64,7 @@ public sealed class EchoFuzzTests
             return payload;
         });
 
-        EchoFuzzReport report = EchoFuzz.run(Options(server, maxCases: 500, seed: 7), null);
+        EchoFuzzReport report = EchoFuzz.run(Options(server, maxCases: 500, seed: 7), null, CancellationToken.None);
 
         EchoFuzzFailure failure = Assert.IsType<EchoFuzzFailure>(report.Failure?.Value);
         Assert.Equal(4, Assert.Single(failure.Smallest.Frames).Payload.Length);
@@ -79,7 +79,7 @@ public sealed class EchoFuzzTests
         server.Dispose();
         var options = new EchoFuzzOptions(endpoint, Format, 5, TimeSpan.FromSeconds(10), 4, 1, TimeSpan.FromSeconds(2));
 
-        EchoFuzzReport report = EchoFuzz.run(options, null);
+        EchoFuzzReport report = EchoFuzz.run(options, null, CancellationToken.None);
 
         EchoFuzzFailure failure = Assert.IsType<EchoFuzzFailure>(report.Failure?.Value);
         Assert.Contains("ConnectionRefused", failure.Reason);
@@ -93,7 +93,7 @@ public sealed class EchoFuzzTests
         using var server = new ThreadedFramedEchoServer(Format, frame => frame.Payload.ToArray());
         var options = new EchoFuzzOptions(server.EndPoint, stripping, 5, TimeSpan.FromSeconds(10), 4, 1, TimeSpan.FromSeconds(2));
 
-        var e = Assert.Throws<ArgumentException>(() => EchoFuzz.run(options, null));
+        var e = Assert.Throws<ArgumentException>(() => EchoFuzz.run(options, null, CancellationToken.None));
         Assert.Contains("strips header bytes", e.Message);
     }
 }

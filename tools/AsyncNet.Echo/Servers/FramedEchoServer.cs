@@ -1,0 +1,39 @@
+using AsyncNet.Streams;
+using AsyncNet.Streams.Framing;
+using StreamReader = AsyncNet.Streams.StreamReader;
+using StreamWriter = AsyncNet.Streams.StreamWriter;
+
+namespace AsyncNet.Echo.Servers;
+
+/// <summary>
+/// The framed echo: each frame a <see cref="FrameReader"/> reads is written back whole with a <see cref="FrameWriter"/>
+/// (same type, same payload), then <c>DrainAsync</c>.
+/// </summary>
+/// <remarks>
+/// Frames already buffered are read synchronously, and the payload is written from the receive buffer where it lies
+/// (no copy), before the next read releases it. Inside the transport's read callback every frame's write joins one
+/// gathered send. A client that stops inside a frame ends its connection quietly; a malformed frame closes the
+/// connection and goes to the loop's exception handler.
+/// </remarks>
+internal sealed class FramedEchoServer(EchoServerOptions options) : StreamServerEchoBase(options)
+{
+    public override EchoServerKind Kind => EchoServerKind.Framed;
+
+    protected override async Task EchoAsync(StreamReader reader, StreamWriter writer)
+    {
+        var frames = new FrameReader(reader, Options.FrameFormat);
+        var output = new FrameWriter(writer, Options.FrameFormat);
+        try
+        {
+            while (await frames.ReadFrameAsync() is { } frame)
+            {
+                output.Write(frame);
+                await output.DrainAsync();
+            }
+        }
+        catch (IncompleteReadException)
+        {
+            // The client closed inside a frame (a load generator stopping with frames in flight): nothing to echo.
+        }
+    }
+}
