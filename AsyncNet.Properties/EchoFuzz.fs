@@ -235,14 +235,24 @@ module EchoFuzz =
             if options.EndPoint.AddressFamily <> AddressFamily.Unix then
                 socket.NoDelay <- true
 
-            // Send on another thread so a server that echoes while it reads never deadlocks against our reading.
-            let sender = Tasks.Task.Run(fun () -> sendAll socket wire case)
-            let echo, problem = receiveEcho socket wire.Length options.CaseTimeout
+            // Send on another thread so a server that echoes while it reads never deadlocks against our reading. A
+            // thread of its own, not the thread pool: a starved pool (a busy test host) would delay the send past the
+            // case timeout and report the server for it.
+            let sender =
+                Thread(
+                    (fun () ->
+                        try
+                            sendAll socket wire case
+                        with
+                        | :? SocketException
+                        | :? ObjectDisposedException -> ()), // the receiving side reports the broken connection
+                    IsBackground = true,
+                    Name = "echo-fuzz-sender"
+                )
 
-            try
-                sender.Wait(options.CaseTimeout) |> ignore
-            with _ ->
-                ()
+            sender.Start()
+            let echo, problem = receiveEcho socket wire.Length options.CaseTimeout
+            sender.Join(options.CaseTimeout) |> ignore
 
             match problem with
             | Some p -> Some p
