@@ -82,6 +82,14 @@ public sealed partial class StreamReader
     private readonly SegmentQueue _queue;
     private bool _discardingLine;
 
+    // Segments taken out of the channel, against _announced: while the two are equal the channel is empty, and a read
+    // skips the channel (whose TryRead takes its lock even when empty: a framed reader reads many times per segment).
+    private long _taken;
+
+    // Segments announced by the producer, counted *before* each is written to the channel (and uncounted if the write
+    // fails), so _announced == _taken proves that no written segment is left untaken. Written only on the loop thread.
+    private long _announced;
+
     // Bytes at the front of _queue that Consume took but whose arrays stay until the next read prepares (see
     // StreamReader.Buffered.cs): a zero-copy view handed out stays valid until then. Already subtracted from _unread.
     private long _held;
@@ -320,10 +328,12 @@ public sealed partial class StreamReader
     internal void Publish(ReceivedSegment segment)
     {
         Interlocked.Add(ref _unread, segment.Length);
+        Volatile.Write(ref _announced, _announced + 1);
 
         // A read waiting on the loop thread finishes inside this call (synchronous continuation).
         if (!_channel.Writer.TryWrite(segment))
         {
+            Volatile.Write(ref _announced, _announced - 1);
             Interlocked.Add(ref _unread, -segment.Length);
             _pool.Return(segment.Array);
             throw new InvalidOperationException(
@@ -391,8 +401,13 @@ public sealed partial class StreamReader
     /// <summary>Records what the waiting read needs (0: none) and asks the loop to re-check flow control if that may change its mind.</summary>
     private void SetNeed(long need)
     {
-        // Full fence: pairs with UpdateFlowControl's barrier after it sets _paused (see there).
-        Interlocked.Exchange(ref _need, need);
+        // Full fence: pairs with UpdateFlowControl's barrier after it sets _paused (see there). An unchanged need
+        // writes nothing: the consumer's other shared write, to _unread, is interlocked and so already fenced.
+        if (need != _need)
+        {
+            Interlocked.Exchange(ref _need, need);
+        }
+
         long unread = Volatile.Read(ref _unread);
         if (_paused ? ShouldResume(unread, need) : unread > Math.Max(_limit, need))
         {
@@ -475,11 +490,16 @@ public sealed partial class StreamReader
         ReleaseHeld();
         ThrowIfFailed();
 
-        // EOF first, then the channel: everything published before EOF is in the channel by the time EOF is visible.
+        // EOF first, then the channel: everything published before EOF is in the channel by the time EOF is visible,
+        // and counted in _announced before that.
         eof = _eof;
-        while (_channel.Reader.TryRead(out ReceivedSegment segment))
+        if (Volatile.Read(ref _announced) != _taken)
         {
-            _queue.Append(segment);
+            while (_channel.Reader.TryRead(out ReceivedSegment segment))
+            {
+                _queue.Append(segment);
+                _taken++;
+            }
         }
 
         if (_discardingLine)

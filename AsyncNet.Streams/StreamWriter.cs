@@ -179,6 +179,12 @@ public sealed partial class StreamWriter : IAsyncDisposable
     /// thread the check runs on the loop after the writes made before it, so it completes one loop iteration later at
     /// the earliest.
     /// </para>
+    /// <para>
+    /// Inside the transport's read callback (a handler on the loop thread continuing after a read), writes are held
+    /// back to leave in one send when the callback returns. A drain there that finds the buffer above the low mark
+    /// sends them first, and completes at once if that is enough: it never waits for bytes that only wait for the
+    /// callback to end.
+    /// </para>
     /// </remarks>
     public ValueTask DrainAsync(CancellationToken cancellationToken = default)
     {
@@ -414,6 +420,17 @@ public sealed partial class StreamWriter : IAsyncDisposable
         if (_transport.WriteBufferSize <= _transport.WriteBufferLowWaterMark)
         {
             return default;
+        }
+
+        // Inside a read callback part of the buffer may be writes the transport has only deferred: send them, then
+        // look again (a handler echoing many messages per read would otherwise wait once per read).
+        if (_transport is IDeferredWrites deferring)
+        {
+            deferring.SendDeferred();
+            if (_transport.WriteBufferSize <= _transport.WriteBufferLowWaterMark)
+            {
+                return default;
+            }
         }
 
         ArmLowMark();

@@ -152,6 +152,16 @@ internal sealed partial class SocketStreamTransport
         }
     }
 
+    /// <inheritdoc/>
+    void IDeferredWrites.SendDeferred()
+    {
+        _loop.CheckThread();
+        if (_callbackDepth > 0 && !_queue.IsEmpty && !_writerRegistered && _state != TransportState.Closed)
+        {
+            Flush();
+        }
+    }
+
     /// <summary>A protocol callback returned: flush what it wrote, unless the writer callback will.</summary>
     private void EndCallback()
     {

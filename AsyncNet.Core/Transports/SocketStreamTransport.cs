@@ -46,7 +46,7 @@ namespace AsyncNet.Transports;
 /// </para>
 /// <para>All members must be called on the loop's thread.</para>
 /// </remarks>
-internal sealed partial class SocketStreamTransport : IStreamTransport
+internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferredWrites
 {
     /// <summary>
     /// The most segments one gathered send carries: .NET pins up to 8 buffers on the stack (Linux's UIO_FASTIOV);

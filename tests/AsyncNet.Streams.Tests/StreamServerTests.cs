@@ -133,4 +133,38 @@ public sealed class StreamServerTests : IDisposable
             Assert.Equal(AddressFamily.InterNetwork, server.Sockets[0].AddressFamily);
         });
     }
+
+    [Fact]
+    public void Handler_DrainInsideTheReadCallback_SendsTheDeferredWritesInsteadOfWaiting()
+    {
+        _test.Run(async () =>
+        {
+            // Between the default marks (16 KiB low, 64 KiB high): deferred whole, and above the low mark.
+            byte[] answer = Bytes.Random(40 * 1024);
+            var observed = new TaskCompletionSource<(int Deferred, bool DrainedAtOnce, int After)>();
+            await using StreamServer server = await StreamFamily.Tcp4.StartServerAsync(_test.Loop, async (reader, writer) =>
+            {
+                // A read waiting on the loop thread continues inside the transport's read callback.
+                await reader.ReadExactlyAsync(1);
+                writer.Write(answer);
+                int deferred = writer.Transport.WriteBufferSize;
+                ValueTask drain = writer.DrainAsync();
+                observed.SetResult((deferred, drain.IsCompletedSuccessfully, writer.Transport.WriteBufferSize));
+                await drain;
+            });
+
+            (StreamReader reader, StreamWriter writer) = await StreamFamily.Tcp4.OpenAsync(_test.Loop, server);
+            while (server.ActiveHandlers == 0)
+            {
+                await _test.YieldAsync(1);
+            }
+
+            writer.Write("x"u8);
+            (int deferred, bool drainedAtOnce, int after) = await observed.Task;
+            Assert.True(deferred == answer.Length, $"The write inside the read callback is deferred, not sent: {deferred} buffered");
+            Assert.True(drainedAtOnce, "The drain sends the deferred bytes rather than waiting for the callback to return");
+            Assert.Equal(0, after);
+            Assert.Equal(answer, await reader.ReadExactlyAsync(answer.Length));
+        });
+    }
 }
