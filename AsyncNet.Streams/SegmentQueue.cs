@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 
 namespace AsyncNet.Streams;
 
@@ -147,6 +148,27 @@ internal sealed class SegmentQueue(SegmentPool pool, bool compact = true)
         }
 
         return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
+    }
+
+    /// <summary>The unconsumed bytes of the first array held, in place; false when the queue is empty.</summary>
+    /// <param name="array">The first array.</param>
+    /// <param name="start">Where its unconsumed bytes start.</param>
+    /// <param name="length">How many there are (at least one).</param>
+    /// <returns>Whether the queue holds any bytes.</returns>
+    public bool TryPeekFirst([NotNullWhen(true)] out byte[]? array, out int start, out int length)
+    {
+        if (_count == 0)
+        {
+            array = null;
+            start = length = 0;
+            return false;
+        }
+
+        ref Entry first = ref At(0);
+        array = first.Array;
+        start = first.Start;
+        length = first.End - first.Start;
+        return true;
     }
 
     /// <summary>Consumes and drops the first <paramref name="count"/> bytes.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 
 namespace AsyncNet.Streams;
 
@@ -98,6 +99,57 @@ public sealed partial class StreamReader
         Debug.Assert(count >= 0 && _held + count <= _queue.Bytes, "Only bytes peeked at can be consumed");
         _held += count;
         Interlocked.Add(ref _unread, -count);
+    }
+
+    /// <summary>
+    /// Starts a read that may finish at once from the first buffered array alone: the fast path of a buffered read,
+    /// without the waiting machinery (a framed echo reads once per message, so that machinery shows).
+    /// </summary>
+    /// <param name="array">The first buffered array.</param>
+    /// <param name="start">Where its unconsumed bytes start.</param>
+    /// <param name="length">How many unconsumed bytes it holds.</param>
+    /// <returns>
+    /// <see langword="true"/> when a read has started and bytes are buffered: finish it with
+    /// <see cref="EndImmediateRead"/>. <see langword="false"/>, with no read started, when nothing is buffered, or the
+    /// reader has failed, is skipping a line, or is in another read: the regular read decides those.
+    /// </returns>
+    /// <remarks>The views from the previous read end here, as at the start of every read.</remarks>
+    internal bool TryBeginImmediateRead([NotNullWhen(true)] out byte[]? array, out int start, out int length)
+    {
+        array = null;
+        start = length = 0;
+        if (Interlocked.CompareExchange(ref _readInProgress, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        if (_exception is null && !_discardingLine)
+        {
+            ReleaseHeld();
+            TakeInbound();
+            if (_queue.TryPeekFirst(out array, out start, out length))
+            {
+                return true;
+            }
+        }
+
+        EndRead();
+        return false;
+    }
+
+    /// <summary>Finishes a read begun by <see cref="TryBeginImmediateRead"/>, consuming what it used.</summary>
+    /// <param name="consumed">
+    /// How many of the first array's bytes it used; they stay in memory, as <see cref="Consume"/>'s do, until the next read.
+    /// </param>
+    internal void EndImmediateRead(int consumed)
+    {
+        if (consumed != 0)
+        {
+            Consume(consumed);
+        }
+
+        SetNeed(0);
+        EndRead();
     }
 
     /// <summary>Closes the connection (flushing what was written first), from any thread: a framing fault ends it.</summary>

@@ -493,14 +493,7 @@ public sealed partial class StreamReader
         // EOF first, then the channel: everything published before EOF is in the channel by the time EOF is visible,
         // and counted in _announced before that.
         eof = _eof;
-        if (Volatile.Read(ref _announced) != _taken)
-        {
-            while (_channel.Reader.TryRead(out ReceivedSegment segment))
-            {
-                _queue.Append(segment);
-                _taken++;
-            }
-        }
+        TakeInbound();
 
         if (_discardingLine)
         {
@@ -523,6 +516,19 @@ public sealed partial class StreamReader
         }
 
         return true;
+    }
+
+    /// <summary>Moves the segments published so far from the channel into the queue.</summary>
+    private void TakeInbound()
+    {
+        if (Volatile.Read(ref _announced) != _taken)
+        {
+            while (_channel.Reader.TryRead(out ReceivedSegment segment))
+            {
+                _queue.Append(segment);
+                _taken++;
+            }
+        }
     }
 
     /// <summary>Throws the error the connection was lost with, if any (asyncio's reads check it first).</summary>

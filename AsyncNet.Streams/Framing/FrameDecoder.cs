@@ -150,32 +150,13 @@ public sealed class FrameDecoder
     /// <exception cref="InvalidOperationException">The decoder is faulted by an earlier exception (the inner exception).</exception>
     public bool TryDecode(ref ReadOnlySequence<byte> buffer, out Frame frame)
     {
-        // The fast path: a fixed header and the whole frame in the first segment, its length within bounds and its
-        // checksum (if any) right. Anything else, faults included, takes the general path, which reads it again.
-        if (_state == DecodeState.Header && _fixedLayout)
+        // The fast path: the whole frame in the first segment. Anything else, faults included, takes the general
+        // path, which reads it again.
+        if (TryDecodeWhole(buffer.FirstSpan, out uint type, out int payloadStart, out int payloadLength, out int frameLength))
         {
-            ReadOnlySpan<byte> first = buffer.FirstSpan;
-            if (first.Length >= _headerLength)
-            {
-                long raw = _format.ReadField(first.Slice(_lengthFieldOffset, _lengthFieldSize));
-
-                // An overflowing sum turns negative and fails the first bound, so the general path reports it.
-                long frameLength = raw + _lengthExtra;
-                if (raw >= 0 && frameLength >= _shortestFrame && frameLength <= first.Length && frameLength <= _maxFrameLength)
-                {
-                    if (_plainFrames)
-                    {
-                        frame = new Frame(0, buffer.Slice(_stripLength, frameLength - _stripLength));
-                        buffer = buffer.Slice(frameLength);
-                        return true;
-                    }
-
-                    if (TryCompleteInSpan(first[..(int)frameLength], ref buffer, out frame))
-                    {
-                        return true;
-                    }
-                }
-            }
+            frame = new Frame(type, buffer.Slice(payloadStart, payloadLength));
+            buffer = buffer.Slice(frameLength);
+            return true;
         }
 
         return TryDecodeGeneral(ref buffer, out frame);
@@ -441,27 +422,62 @@ public sealed class FrameDecoder
         return frame;
     }
 
-    /// <summary>The fast path for a fixed-layout frame with a type field or a checksum, whole in the first span: false on a checksum mismatch.</summary>
-    private bool TryCompleteInSpan(ReadOnlySpan<byte> whole, ref ReadOnlySequence<byte> buffer, out Frame frame)
+    /// <summary>
+    /// The fast path alone: a whole, valid frame at the start of <paramref name="span"/> (a fixed-size header, its
+    /// length within bounds, its checksum right), decoded without changing the decoder's state.
+    /// </summary>
+    /// <param name="span">The first unconsumed bytes.</param>
+    /// <param name="type">The frame's type (0 without a type field).</param>
+    /// <param name="payloadStart">Where the payload starts in <paramref name="span"/>.</param>
+    /// <param name="payloadLength">The payload's length.</param>
+    /// <param name="frameLength">The whole frame's length: what to consume.</param>
+    /// <returns>
+    /// Whether a frame was decoded. <see langword="false"/> for everything else (a frame not wholly in the span, a
+    /// varint, a decoder in mid-frame or faulted, and every fault): <see cref="TryDecode"/>'s general path decides
+    /// those, and reports the faults.
+    /// </returns>
+    internal bool TryDecodeWhole(ReadOnlySpan<byte> span, out uint type, out int payloadStart, out int payloadLength, out int frameLength)
     {
-        LengthFieldFormat format = _format;
-        int checksumLength = format.ChecksumLength;
-        if (checksumLength != 0)
+        type = 0;
+        payloadStart = _stripLength;
+        payloadLength = 0;
+        frameLength = 0;
+        if (_state != DecodeState.Header || !_fixedLayout || span.Length < _headerLength)
         {
-            int trailerStart = whole.Length - checksumLength;
-            int start = format.ChecksumStart(_lengthFieldOffset + _lengthFieldSize, _headerLength);
-            ReadOnlySpan<byte> covered = whole[start..trailerStart];
-            uint actual = format.Checksum == ChecksumAlgorithm.Crc32 ? Crc32.Compute(covered) : Crc32C.Compute(covered);
-            if (actual != (uint)format.ReadField(whole[trailerStart..]))
-            {
-                frame = default;
-                return false;
-            }
+            return false;
         }
 
-        uint type = format.HasTypeField ? (uint)format.ReadField(whole.Slice(format.TypeFieldOffset, format.TypeFieldSize)) : 0;
-        frame = new Frame(type, buffer.Slice(_stripLength, whole.Length - _stripLength - checksumLength));
-        buffer = buffer.Slice(whole.Length);
+        LengthFieldFormat format = _format;
+        long raw = format.ReadField(span.Slice(_lengthFieldOffset, _lengthFieldSize));
+
+        // An overflowing sum turns negative and fails the first bound, so the general path reports it.
+        long length = raw + _lengthExtra;
+        if (raw < 0 || length < _shortestFrame || length > span.Length || length > _maxFrameLength)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> whole = span[..(int)length];
+        int checksumLength = format.ChecksumLength;
+        if (!_plainFrames)
+        {
+            if (checksumLength != 0)
+            {
+                int trailerStart = whole.Length - checksumLength;
+                int start = format.ChecksumStart(_lengthFieldOffset + _lengthFieldSize, _headerLength);
+                ReadOnlySpan<byte> covered = whole[start..trailerStart];
+                uint actual = format.Checksum == ChecksumAlgorithm.Crc32 ? Crc32.Compute(covered) : Crc32C.Compute(covered);
+                if (actual != (uint)format.ReadField(whole[trailerStart..]))
+                {
+                    return false;
+                }
+            }
+
+            type = format.HasTypeField ? (uint)format.ReadField(whole.Slice(format.TypeFieldOffset, format.TypeFieldSize)) : 0;
+        }
+
+        frameLength = whole.Length;
+        payloadLength = whole.Length - _stripLength - checksumLength;
         return true;
     }
 

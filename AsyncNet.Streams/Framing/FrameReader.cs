@@ -4,12 +4,15 @@ using System.Runtime.ExceptionServices;
 
 namespace AsyncNet.Streams.Framing;
 
-// Maintainer's overview. ReadFrameAsync is one buffered read of the StreamReader (StreamReader.Buffered.cs) whose
-// attempt, TryReadFrame, peeks at the buffered bytes, lets the FrameDecoder find the next frame in place, consumes the
-// frame's bytes (they stay in memory until the next read starts, so the payload slice stays valid) and returns it, or
-// tells the reader how many bytes the decoder needs before it is worth trying again. The decoder keeps its own state
-// across tries and across cancelled calls: it never advances past bytes it has not consumed, so a cancelled call
-// leaves both the buffer and the decoder where the next call expects them.
+// Maintainer's overview. ReadFrameAsync first tries the fast path: a whole, valid frame at the start of the first
+// buffered array (the common case of small frames arriving together), decoded in place within the reader's immediate
+// read, which skips the waiting machinery. Everything else (no whole frame there, a ping, a fault) is one buffered
+// read of the StreamReader (StreamReader.Buffered.cs) whose attempt, TryReadFrame, peeks at the buffered bytes, lets
+// the FrameDecoder find the next frame in place, consumes the frame's bytes (they stay in memory until the next read
+// starts, so the payload slice stays valid) and returns it, or tells the reader how many bytes the decoder needs
+// before it is worth trying again. The decoder keeps its own state across tries and across cancelled calls: it never
+// advances past bytes it has not consumed, so a cancelled call leaves both the buffer and the decoder where the next
+// call expects them. The fast path changes no decoder state, and consumes only the frame it returns.
 //
 // Faults: the decoder throws only at the frame where the fault is, after returning every earlier frame. A fault that
 // leaves the decoder faulted (everything but an oversized frame in a discarding format) is remembered, closes the
@@ -131,8 +134,26 @@ public sealed class FrameReader
     /// error the connection was lost with.
     /// </remarks>
     /// <exception cref="InvalidOperationException">Another read of the reader is in progress.</exception>
-    public ValueTask<Frame?> ReadFrameAsync(CancellationToken cancellationToken = default) =>
-        _reader.ReadBufferedAsync(_pending, s_tryReadFrame, this, cancellationToken);
+    public ValueTask<Frame?> ReadFrameAsync(CancellationToken cancellationToken = default)
+    {
+        // The fast path: a whole, valid frame in the first buffered array, which is not a ping to skip.
+        if (!cancellationToken.IsCancellationRequested && _fault is null && _reader.TryBeginImmediateRead(out byte[]? array, out int start, out int length))
+        {
+            if (_decoder.TryDecodeWhole(array.AsSpan(start, length), out uint type, out int payloadStart, out int payloadLength, out int frameLength))
+            {
+                var frame = new Frame(type, new ReadOnlySequence<byte>(array, start + payloadStart, payloadLength));
+                if (_hiddenPing is null || !_hiddenPing.IsPing(frame))
+                {
+                    _reader.EndImmediateRead(frameLength);
+                    return new ValueTask<Frame?>(frame);
+                }
+            }
+
+            _reader.EndImmediateRead(0);
+        }
+
+        return _reader.ReadBufferedAsync(_pending, s_tryReadFrame, this, cancellationToken);
+    }
 
     /// <summary>Shows the decoder's state and the reader's, e.g. "FrameReader(Header, BytesNeeded=4; StreamReader(Buffered=0, ...))".</summary>
     /// <returns>The description.</returns>
