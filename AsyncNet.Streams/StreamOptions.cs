@@ -3,7 +3,7 @@ using AsyncNet.Transports;
 namespace AsyncNet.Streams;
 
 /// <summary>Settings of a <see cref="StreamReader"/>/<see cref="StreamWriter"/> pair.</summary>
-public sealed class StreamOptions
+public sealed record StreamOptions
 {
     /// <summary>The default <see cref="Limit"/>: 64 KiB (asyncio's).</summary>
     public const int DefaultLimit = 64 * 1024;

@@ -3,7 +3,7 @@ using AsyncNet.Selectors;
 namespace AsyncNet.Loop;
 
 /// <summary>Settings for a new <see cref="EventLoop"/>.</summary>
-public sealed class EventLoopOptions
+public sealed record EventLoopOptions
 {
     /// <summary>
     /// The selector the loop waits on; the loop takes ownership and disposes it on close.

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 namespace AsyncNet.Transports;
 
 /// <summary>Settings for <see cref="Loop.EventLoop.CreateDatagramEndpointAsync"/>: socket options and the transport's buffers.</summary>
-public sealed class DatagramEndpointOptions
+public sealed record DatagramEndpointOptions
 {
     /// <summary>The default <see cref="MaxDatagramSize"/>: 64 KiB, enough for any UDP datagram.</summary>
     public const int DefaultMaxDatagramSize = 64 * 1024;

@@ -5,7 +5,7 @@ namespace AsyncNet.Transports;
 
 /// <summary>Settings every stream connection has, whether it connected out or was accepted by a <see cref="Server"/>.</summary>
 /// <remarks>TCP-only settings (<see cref="NoDelay"/>, <see cref="KeepAlive"/>, <see cref="Cork"/>) are ignored on Unix sockets.</remarks>
-public abstract class StreamTransportOptions
+public abstract record StreamTransportOptions
 {
     /// <summary>The default <see cref="ReadBufferSize"/>: 256 KiB.</summary>
     public const int DefaultReadBufferSize = 256 * 1024;
@@ -94,7 +94,7 @@ public abstract class StreamTransportOptions
 }
 
 /// <summary>Settings for <see cref="Loop.EventLoop.CreateConnectionAsync{TProtocol}(Func{TProtocol}, string, int, ConnectionOptions?, CancellationToken)"/> and its Unix-socket twin.</summary>
-public sealed class ConnectionOptions : StreamTransportOptions
+public sealed record ConnectionOptions : StreamTransportOptions
 {
     /// <summary>The defaults.</summary>
     public static ConnectionOptions Default { get; } = new();
@@ -121,7 +121,7 @@ public sealed class ConnectionOptions : StreamTransportOptions
 
 /// <summary>Settings for <see cref="Loop.EventLoop.CreateServerAsync{TProtocol}(Func{TProtocol}, string?, int, ServerOptions?, CancellationToken)"/> and its Unix-socket twin.</summary>
 /// <remarks>The per-connection settings inherited from <see cref="StreamTransportOptions"/> apply to every accepted connection.</remarks>
-public sealed class ServerOptions : StreamTransportOptions
+public sealed record ServerOptions : StreamTransportOptions
 {
     /// <summary>The default <see cref="Backlog"/>: 100 (asyncio's).</summary>
     public const int DefaultBacklog = 100;

@@ -6,7 +6,7 @@ namespace AsyncNet.Streams.Dataflow;
 /// block, plus what the connection's <see cref="StreamReader"/> buffers (its <see cref="StreamReader.Limit"/>); the
 /// sending side at most <see cref="SendCapacity"/> segments beyond the transport's write buffer.
 /// </remarks>
-public sealed class DataflowConnectionOptions
+public sealed record DataflowConnectionOptions
 {
     /// <summary>The default <see cref="ReceiveCapacity"/>: 4 segments.</summary>
     public const int DefaultReceiveCapacity = 4;

@@ -4,28 +4,16 @@ namespace AsyncNet.Streams.Framing;
 
 /// <summary>
 /// Copies of the caller's stream and transport options with a heartbeat's idle settings put in, for
-/// <see cref="FramedEndpoints"/>. The options are init-only classes, so a copy is the only way to add to them.
+/// <see cref="FramedEndpoints"/>: <c>with</c> copies of the records, so every other setting is kept.
 /// </summary>
-/// <remarks>
-/// Every public setting is copied by name. A setting added to these types later must be added here too:
-/// HeartbeatOptionsTests compares the copied set with the types' properties and fails until it is.
-/// </remarks>
 internal static class FramedOptions
 {
     /// <summary>The caller's stream options with <paramref name="onIdle"/> as the idle callback.</summary>
     /// <param name="options">The caller's options, or null for the defaults.</param>
     /// <param name="onIdle">The heartbeat's callback (which calls the caller's own, if any, after it).</param>
     /// <returns>A copy.</returns>
-    public static StreamOptions WithOnIdle(StreamOptions? options, Action<StreamWriter, IdleEvent> onIdle)
-    {
-        options ??= StreamOptions.Default;
-        return new StreamOptions
-        {
-            Limit = options.Limit,
-            CompactSegments = options.CompactSegments,
-            OnIdle = onIdle,
-        };
-    }
+    public static StreamOptions WithOnIdle(StreamOptions? options, Action<StreamWriter, IdleEvent> onIdle) =>
+        (options ?? StreamOptions.Default) with { OnIdle = onIdle };
 
     /// <summary>The caller's connection options with a heartbeat's idle settings.</summary>
     /// <param name="options">The caller's options, or null for the defaults.</param>
@@ -37,20 +25,7 @@ internal static class FramedOptions
     {
         options ??= ConnectionOptions.Default;
         CheckNoIdle(options, parameterName);
-        return new ConnectionOptions
-        {
-            NoDelay = options.NoDelay,
-            KeepAlive = options.KeepAlive,
-            Cork = options.Cork,
-            SendBufferSize = options.SendBufferSize,
-            ReceiveBufferSize = options.ReceiveBufferSize,
-            ReadBufferSize = options.ReadBufferSize,
-            WriteBufferHighWaterMark = options.WriteBufferHighWaterMark,
-            WriteBufferLowWaterMark = options.WriteBufferLowWaterMark,
-            Idle = idle,
-            AddressFamily = options.AddressFamily,
-            LocalEndPoint = options.LocalEndPoint,
-        };
+        return options with { Idle = idle };
     }
 
     /// <summary>The caller's server options with a heartbeat's idle settings for every accepted connection.</summary>
@@ -63,22 +38,7 @@ internal static class FramedOptions
     {
         options ??= ServerOptions.Default;
         CheckNoIdle(options, parameterName);
-        return new ServerOptions
-        {
-            NoDelay = options.NoDelay,
-            KeepAlive = options.KeepAlive,
-            Cork = options.Cork,
-            SendBufferSize = options.SendBufferSize,
-            ReceiveBufferSize = options.ReceiveBufferSize,
-            ReadBufferSize = options.ReadBufferSize,
-            WriteBufferHighWaterMark = options.WriteBufferHighWaterMark,
-            WriteBufferLowWaterMark = options.WriteBufferLowWaterMark,
-            Idle = idle,
-            Backlog = options.Backlog,
-            ReuseAddress = options.ReuseAddress,
-            ReusePort = options.ReusePort,
-            StartServing = options.StartServing,
-        };
+        return options with { Idle = idle };
     }
 
     private static void CheckNoIdle(StreamTransportOptions options, string parameterName)

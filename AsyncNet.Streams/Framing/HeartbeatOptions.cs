@@ -48,7 +48,7 @@ namespace AsyncNet.Streams.Framing;
 /// never sends empty ones. With <see cref="HidePings"/> the <see cref="FrameReader"/> skips them.</item>
 /// </list>
 /// </remarks>
-public sealed class HeartbeatOptions
+public sealed record HeartbeatOptions
 {
     /// <summary>The <see cref="Deadline"/> when none is set is this many intervals: room for two late pings.</summary>
     private const int DefaultDeadlineIntervals = 3;

@@ -33,7 +33,7 @@ namespace AsyncNet.Transports;
 /// options, nothing at all.
 /// </para>
 /// </remarks>
-public sealed class IdleOptions
+public sealed record IdleOptions
 {
     /// <summary>
     /// How long nothing may be received before read-idle is reported, or <see langword="null"/> not to watch reads.
