@@ -26,26 +26,18 @@ public static class Crc32
     /// <param name="crc">The CRC of the bytes so far (0 for none).</param>
     /// <param name="data">The next bytes.</param>
     /// <returns>The CRC of all the bytes.</returns>
-    public static uint Append(uint crc, ReadOnlySpan<byte> data) => ~Update(~crc, data);
+    public static uint Append(uint crc, ReadOnlySpan<byte> data) => CrcRegister<Register>.Append(crc, data);
 
     /// <summary>Continues a CRC-32 over every segment of a sequence.</summary>
     /// <param name="crc">The CRC of the bytes so far (0 for none).</param>
     /// <param name="data">The next bytes.</param>
     /// <returns>The CRC of all the bytes.</returns>
-    public static uint Append(uint crc, in ReadOnlySequence<byte> data)
+    public static uint Append(uint crc, in ReadOnlySequence<byte> data) => CrcRegister<Register>.Append(crc, data);
+
+    /// <summary>The CRC-32 register, for <see cref="CrcRegister{TRegister}"/>.</summary>
+    private readonly struct Register : ICrcRegister
     {
-        uint state = ~crc;
-        if (data.IsSingleSegment)
-        {
-            return ~Update(state, data.FirstSpan);
-        }
-
-        foreach (ReadOnlyMemory<byte> segment in data)
-        {
-            state = Update(state, segment.Span);
-        }
-
-        return ~state;
+        public static uint Update(uint state, ReadOnlySpan<byte> data) => Crc32.Update(state, data);
     }
 
     /// <summary>Runs bytes through the raw register (inverted in and out by the callers).</summary>
