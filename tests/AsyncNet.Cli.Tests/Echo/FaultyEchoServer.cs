@@ -1,5 +1,5 @@
-using System.Net;
 using System.Net.Sockets;
+using AsyncNet.Cli.Tests.Support;
 
 namespace AsyncNet.Cli.Tests.Echo;
 
@@ -23,60 +23,20 @@ internal enum EchoFault
 /// A byte echo server on plain blocking sockets, one thread per connection, with one planted fault at a chosen offset:
 /// the load generator's and the bench command's tests need a server whose mistakes they choose.
 /// </summary>
-internal sealed class FaultyEchoServer : IDisposable
+internal sealed class FaultyEchoServer : ThreadPerConnectionServer
 {
-    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly EchoFault _fault;
     private readonly long _offset;
-    private readonly Thread _acceptor;
-    private readonly List<Socket> _clients = [];
 
     public FaultyEchoServer(EchoFault fault, long offset = 0)
+        : base("faulty-echo")
     {
         _fault = fault;
         _offset = offset;
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen(128);
-        _acceptor = new Thread(AcceptLoop) { IsBackground = true, Name = "faulty-echo-acceptor" };
-        _acceptor.Start();
+        Start();
     }
 
-    public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
-
-    public void Dispose()
-    {
-        _listener.Dispose();
-        _acceptor.Join(TimeSpan.FromSeconds(5));
-        lock (_clients)
-        {
-            _clients.ForEach(c => c.Dispose());
-        }
-    }
-
-    private void AcceptLoop()
-    {
-        while (true)
-        {
-            Socket client;
-            try
-            {
-                client = _listener.Accept();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            lock (_clients)
-            {
-                _clients.Add(client);
-            }
-
-            new Thread(() => Serve(client)) { IsBackground = true, Name = "faulty-echo-connection" }.Start();
-        }
-    }
-
-    private void Serve(Socket client)
+    protected override void Serve(Socket client)
     {
         byte[] buffer = new byte[64 * 1024];
         long echoed = 0;
