@@ -42,6 +42,9 @@ public sealed partial class StreamWriter : IAsyncDisposable
 
     private readonly EventLoop _loop;
     private readonly IStreamTransport _transport;
+
+    // The transport as one that defers the writes of its protocol callbacks (the socket transport), or null.
+    private readonly IDeferredWrites? _deferredWrites;
     private readonly StreamReader _reader;
     private readonly SegmentPool _pool;
 
@@ -72,6 +75,7 @@ public sealed partial class StreamWriter : IAsyncDisposable
     {
         _loop = loop;
         _transport = transport;
+        _deferredWrites = transport as IDeferredWrites;
         _reader = reader;
         _pool = SegmentPool.For(loop);
     }
@@ -424,7 +428,7 @@ public sealed partial class StreamWriter : IAsyncDisposable
 
         // Inside a read callback part of the buffer may be writes the transport has only deferred: send them, then
         // look again (a handler echoing many messages per read would otherwise wait once per read).
-        if (_transport is IDeferredWrites deferring)
+        if (_deferredWrites is { } deferring)
         {
             deferring.SendDeferred();
             if (_transport.WriteBufferSize <= _transport.WriteBufferLowWaterMark)

@@ -88,8 +88,15 @@ public sealed partial class EventLoop : IDisposable
     /// <summary>A task scheduler that runs tasks on the loop thread.</summary>
     public TaskScheduler TaskScheduler => _taskScheduler;
 
-    /// <summary>Whether the caller is on the loop thread while it runs.</summary>
-    internal bool IsOnLoopThread => _threadId == Environment.CurrentManagedThreadId;
+    /// <summary>
+    /// Whether the caller is the thread running this loop (Netty's <c>inEventLoop()</c>): <see langword="false"/> on
+    /// any other thread, and on every thread while the loop is not running.
+    /// </summary>
+    /// <remarks>
+    /// Code that may run on either side uses it to choose: on the loop thread call transports, protocols and futures
+    /// directly; elsewhere hand the work over with <see cref="CallSoonThreadSafe(Action)"/>.
+    /// </remarks>
+    public bool IsOnLoopThread => _threadId == Environment.CurrentManagedThreadId;
 
     /// <summary>
     /// Receives exceptions that no caller can observe (a throwing callback, a failed transport).

@@ -60,6 +60,21 @@ public sealed class EventLoopTests : IDisposable
     }
 
     [Fact]
+    public void IsOnLoopThread_TrueOnlyOnTheThreadRunningTheLoop()
+    {
+        Assert.False(_loop.IsOnLoopThread, "Not running: no thread is the loop's");
+        (bool inside, bool fromOtherThread) = _loop.RunUntilComplete(async () =>
+        {
+            bool other = await Task.Run(() => _loop.IsOnLoopThread);
+            return (_loop.IsOnLoopThread, other);
+        });
+
+        Assert.True(inside);
+        Assert.False(fromOtherThread);
+        Assert.False(_loop.IsOnLoopThread, "Stopped: no thread is the loop's");
+    }
+
+    [Fact]
     public void CallSoon_FromAnotherThreadWhileRunning_Throws()
     {
         using var thread = new LoopThread(_loop);
