@@ -14,7 +14,8 @@
 //   borrowed segment), and copied only if the flush leaves it unsent.
 // - Closing: ConnectionLost always runs from its own loop callback (never inside Close/Abort or a read), exactly
 //   once; the socket is unregistered first and disposed right after ConnectionLost returns.
-// - State: _state is Open → Closing (Close called, flushing) → Closed (ConnectionLost scheduled). Write throws once
+// - State: _state is Open → Closing (Close called, flushing; with a CloseTimeout a timer aborts a flush that outlasts
+//   it) → Closed (ConnectionLost scheduled). Write throws once
 //   the *user* closed the sending side (WriteEof, Close, Abort); writes after the transport closed itself (an I/O
 //   error, a reset, an EOF the protocol did not keep open) are dropped silently.
 // - Idle detection (Idle/IdleTracker.cs), when StreamTransportOptions.Idle is set: reads that bring bytes and sends the
@@ -57,6 +58,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     private static readonly Action<object?> s_readReady = static state => ((SocketStreamTransport)state!).ReadReady();
     private static readonly Action<object?> s_writeReady = static state => ((SocketStreamTransport)state!).WriteReady();
     private static readonly Action<object?> s_callConnectionLost = static state => ((SocketStreamTransport)state!).CallConnectionLost();
+    private static readonly Action<object?> s_closeTimedOut = static state => ((SocketStreamTransport)state!).CloseTimedOut();
 
     private readonly EventLoop _loop;
     private readonly Socket _socket;
@@ -105,6 +107,10 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     private byte[]? _currentReadBuffer;
 
     private Exception? _lostException;
+
+    // How long a graceful close may flush (null: no limit), and its timer while it does.
+    private readonly TimeSpan? _closeTimeout;
+    private TimerHandle? _closeTimer;
     private int _highWater;
     private int _lowWater;
 
@@ -124,6 +130,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
         (_highWater, _lowWater) = WriteBufferLimits.Resolve(options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark, nameof(options));
         _idleProtocol = protocol as IIdleAwareProtocol;
         _idle = IdleTracker.Create(this, loop, options.Idle, _idleProtocol is not null);
+        _closeTimeout = options.CloseTimeout;
     }
 
     /// <summary>The transport's life: open, flushing before a close, closed (connection-lost scheduled or done).</summary>
@@ -363,9 +370,24 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
         if (_queue.IsEmpty)
         {
             ScheduleConnectionLost(null);
+            return;
         }
 
-        // Otherwise the flush that empties the queue schedules it (FinishIfDrained).
+        // Otherwise the flush that empties the queue schedules it (FinishIfDrained), or the close timer gives up first.
+        if (_closeTimeout is { } timeout)
+        {
+            _closeTimer = _loop.CallLater(timeout, s_closeTimedOut, this);
+        }
+    }
+
+    /// <summary>The close timer fired while the close was still flushing: drop the rest and end the connection.</summary>
+    private void CloseTimedOut()
+    {
+        _closeTimer = null;
+        if (_state == TransportState.Closing)
+        {
+            ForceClose(new CloseTimeoutException(_closeTimeout!.Value, _queue.Bytes, PeerText));
+        }
     }
 
     /// <summary>Closes now, dropping queued bytes; the protocol gets <c>ConnectionLost</c>(<paramref name="exception"/>).</summary>
@@ -385,6 +407,8 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
         _state = TransportState.Closed;
         _lostException = exception;
         _idle?.Stop();
+        _closeTimer?.Cancel();
+        _closeTimer = null;
 
         // Unregister now: the descriptor stays open until ConnectionLost returns, so its number cannot be reused meanwhile.
         StopReading();

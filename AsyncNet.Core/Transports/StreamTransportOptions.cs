@@ -70,12 +70,26 @@ public abstract record StreamTransportOptions
     /// <remarks>See <see cref="IdleOptions"/> for what counts as activity and when idle stretches are reported.</remarks>
     public IdleOptions? Idle { get; init; }
 
+    /// <summary>
+    /// How long a graceful close (<see cref="ITransport.Close"/>) may wait for the peer to take the bytes still queued;
+    /// then the connection is aborted, the bytes are dropped, and <c>ConnectionLost</c> gets a
+    /// <see cref="Errors.CloseTimeoutException"/>. The default is <see langword="null"/>: wait as long as the peer
+    /// keeps the connection open (asyncio's behaviour), which a peer that stops reading can make forever.
+    /// </summary>
+    /// <remarks>Counted from the <c>Close</c> call, whatever progress the peer makes meanwhile; one loop timer, only while a close flushes.</remarks>
+    public TimeSpan? CloseTimeout { get; init; }
+
     /// <summary>Throws if a setting is out of range.</summary>
     /// <param name="parameterName">The name of the options argument, for the exception.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     private protected virtual void Validate(string parameterName)
     {
         Idle?.Validate(parameterName);
+        if (CloseTimeout is { } closeTimeout && closeTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(parameterName, closeTimeout, "CloseTimeout must be positive when set.");
+        }
+
         if (ReadBufferSize < 1 || ReadBufferSize > MaxReadBufferSize)
         {
             throw new ArgumentOutOfRangeException(parameterName, ReadBufferSize, $"ReadBufferSize must be between 1 and {MaxReadBufferSize}.");
