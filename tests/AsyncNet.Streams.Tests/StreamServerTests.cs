@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using AsyncNet.Errors;
+using AsyncNet.Transports;
 
 namespace AsyncNet.Streams.Tests;
 
@@ -165,6 +166,81 @@ public sealed class StreamServerTests : IDisposable
             Assert.True(drainedAtOnce, "The drain sends the deferred bytes rather than waiting for the callback to return");
             Assert.Equal(0, after);
             Assert.Equal(answer, await reader.ReadExactlyAsync(answer.Length));
+        });
+    }
+
+    [Fact]
+    public void PeerThatFloodsAndNeverReads_DoesNotStallTheOthers_AndItsConnectionStaysBounded()
+    {
+        _test.Run(async () =>
+        {
+            // An echo handler per connection; the flooder's is the first accepted.
+            var flooderSide = new TaskCompletionSource<(StreamReader Reader, StreamWriter Writer)>();
+            await using StreamServer server = await StreamFamily.Tcp4.StartServerAsync(_test.Loop, async (reader, writer) =>
+            {
+                flooderSide.TrySetResult((reader, writer));
+                byte[] buffer = new byte[64 * 1024];
+                int n;
+                while ((n = await reader.ReadAsync(buffer)) > 0)
+                {
+                    writer.Write(buffer.AsSpan(0, n));
+                    await writer.DrainAsync();
+                }
+            });
+
+            // The flooder: a blocking socket on a thread of its own, sending as fast as the kernel lets it, never reading.
+            using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await flooder.ConnectAsync((IPEndPoint)server.Sockets[0].LocalEndPoint!);
+            long flooded = 0;
+            Task flood = Task.Factory.StartNew(
+                () =>
+                {
+                    byte[] chunk = new byte[64 * 1024];
+                    try
+                    {
+                        while (true)
+                        {
+                            Interlocked.Add(ref flooded, flooder.Send(chunk));
+                        }
+                    }
+                    catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                    {
+                        // The test shut the socket down.
+                    }
+                },
+                TaskCreationOptions.LongRunning);
+            (StreamReader floodReader, StreamWriter floodWriter) = await flooderSide.Task;
+
+            // Let the flood back up: its echoes stop draining, so its handler stops reading and its reader fills to the limit.
+            while (floodReader.BufferedBytes < StreamOptions.DefaultLimit)
+            {
+                await _test.YieldAsync(1);
+            }
+
+            // Meanwhile a well-behaved client gets every one of its echoes.
+            (StreamReader reader, StreamWriter writer) = await StreamFamily.Tcp4.OpenAsync(_test.Loop, server);
+            byte[] message = Bytes.Random(1024, seed: 5);
+            for (int i = 0; i < 200; i++)
+            {
+                writer.Write(message);
+                Assert.Equal(message, await reader.ReadExactlyAsync(message.Length));
+            }
+
+            // The flood is held back by flow control on both sides of the flooder's connection, not buffered: the
+            // reader stops at its limit plus one read, the writer at its high mark plus the handler's last write.
+            Assert.False(flood.IsCompleted, "The flooder is still sending (blocked by TCP flow control)");
+            Assert.True(Interlocked.Read(ref flooded) > floodReader.BufferedBytes + floodWriter.Transport.WriteBufferSize, "The rest waits in the kernel");
+            Assert.True(floodReader.BufferedBytes <= StreamOptions.DefaultLimit + StreamTransportOptions.DefaultReadBufferSize, floodReader.ToString());
+            Assert.True(floodWriter.Transport.WriteBufferSize <= StreamTransportOptions.DefaultWriteBufferHighWaterMark + 64 * 1024, floodWriter.ToString());
+
+            // Shutdown first: it wakes the flooder's blocked Send (closing under it would wait for that Send to end).
+            flooder.Shutdown(SocketShutdown.Both);
+            await flood.WaitAsync(TimeSpan.FromSeconds(10));
+
+            // The server's disposal waits for every connection: end both.
+            flooder.Dispose();
+            writer.Close();
+            await writer.WaitClosedAsync();
         });
     }
 }
