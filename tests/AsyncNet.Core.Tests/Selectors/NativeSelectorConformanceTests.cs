@@ -176,22 +176,26 @@ public abstract class NativeSelectorConformanceTests : SelectorConformanceTests
         SocketPair.Send(pair.Client, "x");
         selector.WaitFor(serverKey, Read);
 
+        const int WarmUp = 2_000;
+        const int Measured = 20_000;
         int reported = 0;
-        for (int i = 0; i < 200; i++)
+        for (int i = 0; i < WarmUp; i++)
         {
             reported += SelectAndModify(selector, pair, data, i);
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        for (int i = 0; i < Measured; i++)
         {
             reported += SelectAndModify(selector, pair, data, i);
         }
 
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(0, allocated);
-        Assert.Equal(2 * 1200, reported); // both sockets, every time: the test measured real work
+        // Under one byte per select on average: one object per call (24 B or more) would be 480 KB here, while the
+        // runtime's one-off work on this thread (a method tiering up mid-window: once seen as 6.9 KB) stays far below.
+        Assert.True(allocated < Measured, $"{allocated} bytes allocated over {Measured} selects");
+        Assert.Equal(2 * (WarmUp + Measured), reported); // both sockets, every time: the test measured real work
 
         static int SelectAndModify(ISelector selector, SocketPair pair, object data, int i)
         {
