@@ -63,15 +63,27 @@ internal abstract class LoopEchoServer(EchoServerOptions options) : IEchoServer
     /// </summary>
     protected abstract Task CloseAsync(TimeSpan grace);
 
-    /// <summary>Waits for <paramref name="closed"/>, or <paramref name="grace"/> on the loop's clock; returns whether it completed.</summary>
-    protected async Task<bool> WaitAsync(Task closed, TimeSpan grace)
+    /// <summary>
+    /// The graceful close every loop server does: <paramref name="close"/> (stop accepting), <paramref name="closeClients"/>
+    /// (each connection flushes, then closes), wait up to <paramref name="grace"/> on the loop's clock,
+    /// <paramref name="abortClients"/> if connections are left, then wait until <paramref name="waitClosed"/> completes.
+    /// </summary>
+    protected async Task CloseGracefullyAsync(Action close, Action closeClients, Action abortClients, Func<Task> waitClosed, TimeSpan grace)
     {
+        close();
+        closeClients();
+        Task closed = waitClosed();
         if (!closed.IsCompleted)
         {
             await Task.WhenAny(closed, _loop.SleepAsync(grace));
         }
 
-        return closed.IsCompleted;
+        if (!closed.IsCompleted)
+        {
+            abortClients();
+        }
+
+        await waitClosed();
     }
 
     private void Run(string host, int port, TaskCompletionSource started)

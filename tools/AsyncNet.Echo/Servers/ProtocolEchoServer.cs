@@ -20,17 +20,10 @@ internal sealed class ProtocolEchoServer(EchoServerOptions options) : LoopEchoSe
         return (IPEndPoint)_server.Sockets[0].LocalEndPoint!;
     }
 
-    protected override async Task CloseAsync(TimeSpan grace)
+    protected override Task CloseAsync(TimeSpan grace)
     {
         Server server = _server!;
-        server.Close();
-        server.CloseClients();
-        if (!await WaitAsync(server.WaitClosedAsync(), grace))
-        {
-            server.AbortClients();
-        }
-
-        await server.WaitClosedAsync();
+        return CloseGracefullyAsync(server.Close, server.CloseClients, server.AbortClients, () => server.WaitClosedAsync(), grace);
     }
 
     private sealed class EchoProtocol : IProtocol

@@ -48,19 +48,11 @@ internal abstract class StreamServerEchoBase(EchoServerOptions options) : LoopEc
         return (IPEndPoint)_server.Sockets[0].LocalEndPoint!;
     }
 
-    protected override async Task CloseAsync(TimeSpan grace)
+    protected override Task CloseAsync(TimeSpan grace)
     {
-        StreamServer server = _server!;
-        server.Close();
-
         // Closing the writers flushes each connection's echo, then closes it; the handlers' reads then see the end.
-        server.CloseClients();
-        if (!await WaitAsync(server.WaitClosedAsync(), grace))
-        {
-            server.AbortClients();
-        }
-
-        await server.WaitClosedAsync();
+        StreamServer server = _server!;
+        return CloseGracefullyAsync(server.Close, server.CloseClients, server.AbortClients, () => server.WaitClosedAsync(), grace);
     }
 
     /// <summary>Echoes one connection until the client's EOF.</summary>
