@@ -16,6 +16,7 @@ open System.Threading
 open FsCheck
 open FsCheck.FSharp
 open AsyncNet.Streams.Framing
+open AsyncNet.Streams.Framing.Codec
 
 /// One fuzz case: frames, the sizes of the writes their bytes go out in (used in turn, cycling; the last write
 /// takes what is left), and the pauses after each write in milliseconds (cycling; none when empty).

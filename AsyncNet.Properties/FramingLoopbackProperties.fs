@@ -17,6 +17,7 @@ open FsCheck.FSharp
 open AsyncNet.Loop
 open AsyncNet.Streams
 open AsyncNet.Streams.Framing
+open AsyncNet.Streams.Framing.Codec
 open AsyncNet.Transports
 
 /// What the client does after one write.

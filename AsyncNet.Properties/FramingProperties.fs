@@ -12,6 +12,7 @@ open System.Buffers
 open FsCheck
 open FsCheck.FSharp
 open AsyncNet.Streams.Framing
+open AsyncNet.Streams.Framing.Codec
 
 /// One frame as sent or received: its type (0 without a type field) and its payload.
 type FrameSpec = { Type: uint32; Payload: byte array }

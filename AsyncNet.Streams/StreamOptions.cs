@@ -28,7 +28,7 @@ public sealed record StreamOptions
     /// <see cref="ConnectionOptions"/> or <see cref="ServerOptions"/> passed beside these options. With
     /// <see cref="IdleOptions.CloseOnIdle"/>, read-idle and all-idle close the connection instead of calling this, and
     /// the reader's pending and later reads, <see cref="StreamWriter.DrainAsync"/> and
-    /// <see cref="StreamWriter.WaitClosedAsync"/> throw the <see cref="Errors.IdleTimeoutException"/>. Writes made here
+    /// <see cref="StreamWriter.WaitClosedAsync"/> throw the <see cref="Transports.IdleTimeoutException"/>. Writes made here
     /// leave together when it returns; an exception thrown here closes the connection with it and goes to the loop's
     /// exception handler.
     /// </remarks>

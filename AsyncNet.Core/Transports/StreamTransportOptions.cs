@@ -64,7 +64,7 @@ public abstract record StreamTransportOptions
     /// <summary>
     /// Idle detection for each connection: read-idle, write-idle and all-idle timeouts, reported to a protocol that
     /// implements <see cref="IIdleAwareProtocol"/> or, with <see cref="IdleOptions.CloseOnIdle"/>, ending the connection
-    /// with an <see cref="Errors.IdleTimeoutException"/>. The default is <see langword="null"/>: no idle detection, and no
+    /// with an <see cref="IdleTimeoutException"/>. The default is <see langword="null"/>: no idle detection, and no
     /// cost.
     /// </summary>
     /// <remarks>See <see cref="IdleOptions"/> for what counts as activity and when idle stretches are reported.</remarks>
@@ -73,7 +73,7 @@ public abstract record StreamTransportOptions
     /// <summary>
     /// How long a graceful close (<see cref="ITransport.Close"/>) may wait for the peer to take the bytes still queued;
     /// then the connection is aborted, the bytes are dropped, and <c>ConnectionLost</c> gets a
-    /// <see cref="Errors.CloseTimeoutException"/>. The default is <see langword="null"/>: wait as long as the peer
+    /// <see cref="CloseTimeoutException"/>. The default is <see langword="null"/>: wait as long as the peer
     /// keeps the connection open (asyncio's behaviour), which a peer that stops reading can make forever.
     /// </summary>
     /// <remarks>Counted from the <c>Close</c> call, whatever progress the peer makes meanwhile; one loop timer, only while a close flushes.</remarks>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Threading.Tasks.Dataflow;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Dataflow;
 

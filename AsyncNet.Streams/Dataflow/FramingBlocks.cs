@@ -1,5 +1,6 @@
 using System.Threading.Tasks.Dataflow;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Dataflow;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections;
 using System.Diagnostics;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Framing;
 

@@ -1,3 +1,5 @@
+using AsyncNet.Streams.Framing.Codec;
+
 namespace AsyncNet.Streams.Framing;
 
 /// <summary>
@@ -11,7 +13,7 @@ namespace AsyncNet.Streams.Framing;
 /// </para>
 /// <para>
 /// With a <see cref="Heartbeat"/>, the connection pings when it has been quiet and closes with an
-/// <see cref="Errors.IdleTimeoutException"/> when the peer has been silent too long (see <see cref="HeartbeatOptions"/>);
+/// <see cref="Transports.IdleTimeoutException"/> when the peer has been silent too long (see <see cref="HeartbeatOptions"/>);
 /// the reader skips received pings if the heartbeat hides them.
 /// </para>
 /// </remarks>
@@ -50,7 +52,7 @@ public sealed class FramedConnection : IAsyncDisposable
 
     /// <summary>Completes when the connection is closed (<see cref="StreamWriter.WaitClosedAsync"/>).</summary>
     /// <param name="cancellationToken">Stops waiting (the connection is unaffected).</param>
-    /// <returns>A task that fails with the error the connection was lost with, if any: an <see cref="Errors.IdleTimeoutException"/> when the heartbeat's deadline passed.</returns>
+    /// <returns>A task that fails with the error the connection was lost with, if any: an <see cref="Transports.IdleTimeoutException"/> when the heartbeat's deadline passed.</returns>
     public Task WaitClosedAsync(CancellationToken cancellationToken = default) => Writer.Writer.WaitClosedAsync(cancellationToken);
 
     /// <summary>Closes the connection and waits until it is closed; the error it was lost with, if any, is not thrown here.</summary>

@@ -1,6 +1,7 @@
 using AsyncNet.Errors;
 using AsyncNet.Loop;
 using AsyncNet.Transports;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Framing;
 

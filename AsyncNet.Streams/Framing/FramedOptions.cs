@@ -1,4 +1,5 @@
 using AsyncNet.Transports;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Framing;
 

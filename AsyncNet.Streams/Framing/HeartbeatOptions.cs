@@ -1,6 +1,7 @@
 using System.Globalization;
 using AsyncNet.Errors;
 using AsyncNet.Transports;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Framing;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using AsyncNet.Transports;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Framing;
 

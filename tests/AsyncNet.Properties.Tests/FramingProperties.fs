@@ -4,6 +4,7 @@ open FsCheck.FSharp
 open FsCheck.Xunit
 open AsyncNet.Properties
 open AsyncNet.Streams.Framing
+open AsyncNet.Streams.Framing.Codec
 
 [<Property(MaxTest = 500)>]
 let ``decode after encode is identity for any format, any payloads and any chunking`` () =

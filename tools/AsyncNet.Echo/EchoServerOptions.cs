@@ -1,4 +1,5 @@
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Echo;
 

@@ -11,7 +11,7 @@ namespace AsyncNet.Transports;
 /// while the transport is open (not once <c>Close</c> was called). Writes made inside it are gathered and sent when it
 /// returns, as in <c>DataReceived</c>. Typical answers: on <see cref="IdleKind.Write"/> write a heartbeat; on
 /// <see cref="IdleKind.Read"/> close, or let <see cref="IdleOptions.CloseOnIdle"/> do it with an
-/// <see cref="Errors.IdleTimeoutException"/>. An exception thrown from it goes to the loop's exception handler and
+/// <see cref="IdleTimeoutException"/>. An exception thrown from it goes to the loop's exception handler and
 /// closes the connection with that exception, as for the other protocol callbacks.
 /// </para>
 /// </remarks>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using BenchmarkDotNet.Attributes;
 
 namespace AsyncNet.Benchmarks.Framing;

@@ -16,6 +16,7 @@ using AsyncNet.Loop;
 using AsyncNet.Streams;
 using AsyncNet.Streams.Dataflow;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using StreamReader = AsyncNet.Streams.StreamReader;
 using StreamWriter = AsyncNet.Streams.StreamWriter;
 

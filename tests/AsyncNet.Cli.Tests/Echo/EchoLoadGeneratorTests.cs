@@ -1,6 +1,7 @@
 using AsyncNet.Echo;
 using AsyncNet.Errors;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Cli.Tests.Echo;
 

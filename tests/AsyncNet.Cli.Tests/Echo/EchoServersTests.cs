@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using AsyncNet.Echo;
 using AsyncNet.Errors;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Cli.Tests.Echo;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using AsyncNet.Properties;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using Microsoft.FSharp.Core;
 
 namespace AsyncNet.Cli.Tests.Fuzz;

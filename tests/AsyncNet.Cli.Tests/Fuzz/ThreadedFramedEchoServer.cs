@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using AsyncNet.Cli.Tests.Support;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Cli.Tests.Fuzz;
 

@@ -7,6 +7,7 @@ using AsyncNet.Samples.Dataflow;
 using AsyncNet.Streams;
 using AsyncNet.Streams.Dataflow;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using AsyncNet.Tests.Shared;
 using StreamReader = AsyncNet.Streams.StreamReader;
 using StreamWriter = AsyncNet.Streams.StreamWriter;

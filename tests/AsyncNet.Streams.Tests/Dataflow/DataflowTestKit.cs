@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Threading.Tasks.Dataflow;
 using AsyncNet.Loop;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using AsyncNet.Transports;
 
 namespace AsyncNet.Streams.Tests.Dataflow;

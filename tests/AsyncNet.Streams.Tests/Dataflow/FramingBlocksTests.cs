@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Threading.Tasks.Dataflow;
 using AsyncNet.Streams.Dataflow;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using AsyncNet.Streams.Tests.Framing;
 using static AsyncNet.Streams.Tests.Dataflow.DataflowTestKit;
 

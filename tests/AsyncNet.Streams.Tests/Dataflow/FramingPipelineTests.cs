@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Threading.Tasks.Dataflow;
 using AsyncNet.Streams.Dataflow;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using static AsyncNet.Streams.Tests.Dataflow.DataflowTestKit;
 
 namespace AsyncNet.Streams.Tests.Dataflow;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using static AsyncNet.Streams.Tests.Framing.FramingTestKit;
 
 namespace AsyncNet.Streams.Tests.Framing;

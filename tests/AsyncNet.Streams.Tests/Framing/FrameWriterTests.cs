@@ -1,5 +1,6 @@
 using System.Buffers;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Tests.Framing;
 

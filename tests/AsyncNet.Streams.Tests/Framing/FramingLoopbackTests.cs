@@ -1,6 +1,7 @@
 using System.Buffers;
 using AsyncNet.Loop;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using AsyncNet.Transports;
 
 namespace AsyncNet.Streams.Tests.Framing;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Tests.Framing;
 

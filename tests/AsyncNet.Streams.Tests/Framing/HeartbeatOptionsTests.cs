@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using AsyncNet.Transports;
 
 namespace AsyncNet.Streams.Tests.Framing;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using AsyncNet.Transports;
 
 namespace AsyncNet.Streams.Tests.Framing;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using AsyncNet.Errors;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using AsyncNet.Transports;
 using static AsyncNet.Streams.Tests.Framing.HeartbeatTestKit;
 

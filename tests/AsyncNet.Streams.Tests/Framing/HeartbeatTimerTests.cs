@@ -1,6 +1,7 @@
 using System.Reflection;
 using AsyncNet.Loop;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using static AsyncNet.Streams.Tests.Framing.HeartbeatTestKit;
 
 namespace AsyncNet.Streams.Tests.Framing;

@@ -4,6 +4,7 @@ using System.Net;
 using AsyncNet.Loop;
 using AsyncNet.Streams;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Cli;
 

@@ -1,5 +1,6 @@
 using AsyncNet.Streams;
 using AsyncNet.Streams.Framing;
+using AsyncNet.Streams.Framing.Codec;
 using StreamReader = AsyncNet.Streams.StreamReader;
 using StreamWriter = AsyncNet.Streams.StreamWriter;
 

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
-using AsyncNet.Transports;
+using AsyncNet.Errors;
 
-namespace AsyncNet.Errors;
+namespace AsyncNet.Transports;
 
 /// <summary>
 /// A graceful close gave up: the peer did not take the bytes still queued within <see cref="Timeout"/>

@@ -1,4 +1,4 @@
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>The order in which a multi-byte field's bytes appear on the wire.</summary>
 public enum ByteOrder

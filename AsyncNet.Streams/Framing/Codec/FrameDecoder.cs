@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 // Maintainer's overview. The decoder is a tiny state machine (Header, Payload, Discarding, and Faulted) over the
 // caller's buffer; it owns no memory and does no I/O, so FrameReader (over a StreamReader) and the Dataflow

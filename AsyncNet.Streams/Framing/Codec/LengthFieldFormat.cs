@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>
 /// The layout of a length-prefixed frame: where its length field sits and how to read it, an optional type

@@ -1,4 +1,4 @@
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>The checksum a frame carries in its trailer, if any.</summary>
 public enum ChecksumAlgorithm

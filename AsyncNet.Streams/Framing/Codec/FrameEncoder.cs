@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>
 /// Writes frames of a <see cref="LengthFieldFormat"/>: header (length and type fields; any other header bytes are

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net.Sockets;
-using AsyncNet.Transports;
+using AsyncNet.Errors;
 
-namespace AsyncNet.Errors;
+namespace AsyncNet.Transports;
 
 /// <summary>
 /// A connection was closed because it stayed idle past its timeout (<see cref="IdleOptions.CloseOnIdle"/>): nothing was

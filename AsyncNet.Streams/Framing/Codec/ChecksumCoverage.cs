@@ -1,4 +1,4 @@
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>Which bytes of a frame its checksum trailer covers. The trailer itself is never covered.</summary>
 public enum ChecksumCoverage

@@ -1,4 +1,4 @@
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>
 /// The base of the decoder's faults: the bytes received are not a valid frame of the format. Catch it to handle

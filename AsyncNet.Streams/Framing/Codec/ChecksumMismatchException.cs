@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>
 /// A frame's checksum trailer does not match the checksum of the bytes it covers: the frame was damaged on the

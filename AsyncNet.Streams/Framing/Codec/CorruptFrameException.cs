@@ -1,4 +1,4 @@
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>
 /// A frame's length field cannot be right: it is negative (an 8-byte field, or a varint above 2^63 − 1), a varint

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ArmCrc32 = System.Runtime.Intrinsics.Arm.Crc32;
 
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>
 /// CRC-32 as IEEE 802.3, zlib and PNG compute it (reflected polynomial 0xEDB88320, initial value and final XOR

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>One reflected CRC-32's raw register update: what <see cref="Crc32"/> and <see cref="Crc32C"/> differ in.</summary>
 internal interface ICrcRegister

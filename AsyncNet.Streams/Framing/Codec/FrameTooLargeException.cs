@@ -1,4 +1,4 @@
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>
 /// A frame's header declares a whole frame longer than the format's <see cref="LengthFieldFormat.MaxFrameLength"/>.

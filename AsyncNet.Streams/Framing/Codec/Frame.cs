@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace AsyncNet.Streams.Framing;
+namespace AsyncNet.Streams.Framing.Codec;
 
 /// <summary>One decoded frame: its type (0 when the format has no type field) and its payload.</summary>
 /// <remarks>
