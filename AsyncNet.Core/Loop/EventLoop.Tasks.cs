@@ -16,13 +16,19 @@ public sealed partial class EventLoop
     /// <param name="work">The asynchronous work.</param>
     /// <param name="cancellationToken">Cancels the work if it has not started yet.</param>
     /// <returns>A task that completes as the work does.</returns>
+    /// <remarks>
+    /// May be called from any thread. Inside the work <see cref="TaskScheduler.Current"/> is
+    /// <see cref="TaskScheduler.Default"/>: the loop's scheduler is hidden, so <c>Task.Factory.StartNew</c> and
+    /// <c>ContinueWith</c> without an explicit scheduler go to the thread pool, as they do anywhere else (a blocking
+    /// "long-running" task started there must never run on, and stall, the loop thread).
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The loop is closed.</exception>
     public Task CreateTask(Func<Task> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
         ThrowIfClosed();
-        return Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach, _taskScheduler).Unwrap();
+        return Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach | TaskCreationOptions.HideScheduler, _taskScheduler).Unwrap();
     }
 
     /// <summary>
@@ -33,13 +39,19 @@ public sealed partial class EventLoop
     /// <param name="work">The asynchronous work.</param>
     /// <param name="cancellationToken">Cancels the work if it has not started yet.</param>
     /// <returns>A task that completes as the work does.</returns>
+    /// <remarks>
+    /// May be called from any thread. Inside the work <see cref="TaskScheduler.Current"/> is
+    /// <see cref="TaskScheduler.Default"/>: the loop's scheduler is hidden, so <c>Task.Factory.StartNew</c> and
+    /// <c>ContinueWith</c> without an explicit scheduler go to the thread pool, as they do anywhere else (a blocking
+    /// "long-running" task started there must never run on, and stall, the loop thread).
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The loop is closed.</exception>
     public Task<T> CreateTask<T>(Func<Task<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
         ThrowIfClosed();
-        return Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach, _taskScheduler).Unwrap();
+        return Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach | TaskCreationOptions.HideScheduler, _taskScheduler).Unwrap();
     }
 
     /// <summary>Runs the loop until <paramref name="task"/> completes, then rethrows its exception, if any.</summary>

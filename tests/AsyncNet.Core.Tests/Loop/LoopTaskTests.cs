@@ -66,6 +66,36 @@ public sealed class LoopTaskTests : IDisposable
     }
 
     [Fact]
+    public void CreateTask_HidesTheLoopScheduler_SoStartNewInsideRunsOnThePool_NotOnTheLoopThread()
+    {
+        // A blocking task started with the default scheduler from loop code once ran inline on the loop thread
+        // (TaskScheduler.Current was the loop's) and stalled it for good.
+        int loopThread = 0;
+        int workThread = 0;
+        TaskScheduler? seen = null;
+        _loop.RunUntilComplete(_loop.CreateTask(async () =>
+        {
+            loopThread = Environment.CurrentManagedThreadId;
+            seen = TaskScheduler.Current;
+            using var blockedUntilAwaited = new ManualResetEventSlim();
+            Task blocking = Task.Factory.StartNew(
+                () =>
+                {
+                    workThread = Environment.CurrentManagedThreadId;
+                    blockedUntilAwaited.Wait(TimeSpan.FromSeconds(10));
+                },
+                TaskCreationOptions.LongRunning);
+            await _loop.SleepAsync(TimeSpan.Zero);
+            blockedUntilAwaited.Set();
+            await blocking;
+        }));
+
+        Assert.Same(TaskScheduler.Default, seen);
+        Assert.NotEqual(0, workThread);
+        Assert.NotEqual(loopThread, workThread);
+    }
+
+    [Fact]
     public void RunUntilComplete_ReturnsTheResult()
     {
         int result = _loop.RunUntilComplete(async () =>
