@@ -12,7 +12,7 @@ open FsCheck
 open FsCheck.FSharp
 open AsyncNet.Loop
 open AsyncNet.Streams
-open AsyncNet.Streams.Testing
+open AsyncNet.Testing
 open AsyncNet.Transports
 
 /// What a read returned or threw, as the model and the real reader are compared.

@@ -1,11 +1,12 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using AsyncNet.Buffers;
 
 namespace AsyncNet.Streams;
 
 /// <summary>One received segment in flight: a pooled array whose first <see cref="Length"/> bytes arrived in one read.</summary>
-/// <param name="Array">The pooled array; its owner returns it to the <see cref="SegmentPool"/> once its bytes are consumed.</param>
+/// <param name="Array">The pooled array; its owner returns it to the <see cref="BufferPool"/> once its bytes are consumed.</param>
 /// <param name="Length">How many bytes of <paramref name="Array"/> hold data (at least one).</param>
 internal readonly record struct ReceivedSegment(byte[] Array, int Length);
 
@@ -30,7 +31,7 @@ internal readonly record struct ReceivedSegment(byte[] Array, int Length);
 /// bytes only until they are consumed (their array may go back to the pool).
 /// </para>
 /// </remarks>
-internal sealed class SegmentQueue(SegmentPool pool, bool compact = true)
+internal sealed class SegmentQueue(BufferPool pool, bool compact = true)
 {
     /// <summary>Segments up to this size are copied into the previous array's free room when they fit.</summary>
     private const int CompactLength = 4096;

@@ -1,3 +1,4 @@
+using AsyncNet.Buffers;
 using AsyncNet.Loop;
 using AsyncNet.Transports;
 
@@ -35,7 +36,7 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     private const int MinReceiveLength = 4096;
 
     private readonly EventLoop _loop;
-    private readonly SegmentPool _pool;
+    private readonly BufferPool _pool;
     private readonly Action<StreamReader, StreamWriter>? _connected;
     private readonly Action<StreamWriter, IdleEvent>? _onIdle;
     private StreamWriter? _writer;
@@ -56,7 +57,7 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
         options ??= StreamOptions.Default;
         options.Validate(nameof(options));
         _loop = loop;
-        _pool = SegmentPool.For(loop);
+        _pool = loop.BufferPool;
         _connected = connected;
         _onIdle = options.OnIdle;
         Reader = new StreamReader(loop, options.Limit, options.CompactSegments);
@@ -85,7 +86,7 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
 
     /// <inheritdoc/>
     public Memory<byte> GetBuffer(int sizeHint) =>
-        _receiving ??= _pool.Rent(Math.Clamp(sizeHint, MinReceiveLength, SegmentPool.MaximumLength));
+        _receiving ??= _pool.Rent(Math.Clamp(sizeHint, MinReceiveLength, BufferPool.MaximumLength));
 
     /// <inheritdoc/>
     public void BufferUpdated(int bytesWritten)

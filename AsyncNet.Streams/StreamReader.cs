@@ -28,6 +28,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using AsyncNet.Buffers;
 using AsyncNet.Loop;
 using AsyncNet.Transports;
 
@@ -75,7 +76,7 @@ public sealed partial class StreamReader
 
     private readonly EventLoop _loop;
     private readonly int _limit;
-    private readonly SegmentPool _pool;
+    private readonly BufferPool _pool;
     private readonly Channel<ReceivedSegment> _channel;
 
     // Consumer-owned: touched only by the read in progress.
@@ -127,7 +128,7 @@ public sealed partial class StreamReader
     {
         _loop = loop;
         _limit = limit;
-        _pool = SegmentPool.For(loop);
+        _pool = loop.BufferPool;
         _queue = new SegmentQueue(_pool, compactSegments);
         _channel = Channel.CreateBounded<ReceivedSegment>(new BoundedChannelOptions(ChannelCapacity)
         {

@@ -59,7 +59,7 @@ public sealed class StreamServer : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
     public void CloseClients()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         foreach (StreamWriter writer in _writers.ToArray())
         {
             writer.Close();
@@ -76,7 +76,7 @@ public sealed class StreamServer : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
     public Task WaitClosedAsync(CancellationToken cancellationToken = default)
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         Task closed = WaitClosedCoreAsync();
         return cancellationToken.CanBeCanceled && !closed.IsCompleted ? closed.WaitAsync(cancellationToken) : closed;
     }

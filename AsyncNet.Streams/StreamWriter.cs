@@ -5,16 +5,17 @@
 //   a write is copied into a pooled array and put in the outbox, with Close/WriteEof/drain requests in the same FIFO;
 //   one CallSoonThreadSafe per batch hands the outbox to the loop (FlushOutbox), which replays it in order. A loop-thread
 //   call first replays whatever the outbox holds, so bytes never overtake each other whatever thread wrote them.
-// - Drain (SEMANTICS): complete when the transport's buffer is at or below its low mark. The transport only reports
-//   "fell to the low mark" (ResumeWriting) after it went above the high mark (PauseWriting). A drain that finds the
-//   buffer between the two marks therefore *arms* the low mark: it sets the transport's high mark to the low mark, so
-//   the transport pauses at once and resumes exactly when the buffer falls to the low mark; the user's high mark is put
-//   back then. All drainers share one TaskCompletionSource per wait, so any number of them wake together.
+// - Drain: complete when the transport's buffer is at or below its low mark. asyncio's rule reports "fell to the low
+//   mark" (ResumeWriting) only after the buffer went above the high mark (PauseWriting), so a drain that finds the
+//   buffer between the two marks asks the transport for the signal (IStreamTransport.PauseWritingUntilLowWater): the
+//   transport pauses now and resumes exactly at the low mark. All drainers share one TaskCompletionSource per wait, so
+//   any number of them wake together.
 // - Loss: ConnectionLost wakes drainers (with the error, or ConnectionResetException: the buffered bytes were dropped)
 //   and completes WaitClosedAsync (with the error, if any).
 
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using AsyncNet.Buffers;
 using AsyncNet.Errors;
 using AsyncNet.Loop;
 using AsyncNet.Transports;
@@ -43,10 +44,8 @@ public sealed partial class StreamWriter : IAsyncDisposable
     private readonly EventLoop _loop;
     private readonly IStreamTransport _transport;
 
-    // The transport as one that defers the writes of its protocol callbacks (the socket transport), or null.
-    private readonly IDeferredWrites? _deferredWrites;
     private readonly StreamReader _reader;
-    private readonly SegmentPool _pool;
+    private readonly BufferPool _pool;
 
     // Guards _outbox, _closeRequested, _eofRequested, _lost, _lostError and _closedSource (other threads touch them).
     private readonly Lock _lock = new();
@@ -67,17 +66,14 @@ public sealed partial class StreamWriter : IAsyncDisposable
 
     // Loop-owned: write flow control as the transport reported it, and the drain state.
     private bool _writingPaused;
-    private bool _lowMarkArmed;
-    private int _userHighWater;
     private TaskCompletionSource? _drainWaiters;
 
     internal StreamWriter(EventLoop loop, IStreamTransport transport, StreamReader reader)
     {
         _loop = loop;
         _transport = transport;
-        _deferredWrites = transport as IDeferredWrites;
         _reader = reader;
-        _pool = SegmentPool.For(loop);
+        _pool = loop.BufferPool;
     }
 
     /// <summary>The transport (asyncio's <c>writer.transport</c>). Call it on the loop thread.</summary>
@@ -130,7 +126,7 @@ public sealed partial class StreamWriter : IAsyncDisposable
                 return;
             }
 
-            byte[] copy = data.Length <= SegmentPool.MaximumLength ? _pool.Rent(data.Length) : new byte[data.Length];
+            byte[] copy = data.Length <= BufferPool.MaximumLength ? _pool.Rent(data.Length) : new byte[data.Length];
             data.CopyTo(copy);
             EnqueueLocked(new OutboxEntry(OutboxCommand.Write, copy, data.Length, null));
         }
@@ -338,15 +334,6 @@ public sealed partial class StreamWriter : IAsyncDisposable
     internal void ResumeWriting()
     {
         _writingPaused = false;
-        if (_lowMarkArmed)
-        {
-            _lowMarkArmed = false;
-
-            // Someone may have moved the low mark meanwhile (through Transport); never put high below it.
-            int low = _transport.WriteBufferLowWaterMark;
-            _transport.SetWriteBufferLimits(Math.Max(_userHighWater, low), low);
-        }
-
         if (_drainWaiters is { } waiters)
         {
             _drainWaiters = null;
@@ -368,7 +355,6 @@ public sealed partial class StreamWriter : IAsyncDisposable
             _closedSource = null;
         }
 
-        _lowMarkArmed = false;
         if (_drainWaiters is { } waiters)
         {
             _drainWaiters = null;
@@ -428,16 +414,12 @@ public sealed partial class StreamWriter : IAsyncDisposable
 
         // Inside a read callback part of the buffer may be writes the transport has only deferred: send them, then
         // look again (a handler echoing many messages per read would otherwise wait once per read).
-        if (_deferredWrites is { } deferring)
+        _transport.FlushDeferredWrites();
+        if (_transport.WriteBufferSize <= _transport.WriteBufferLowWaterMark || !_transport.PauseWritingUntilLowWater())
         {
-            deferring.SendDeferred();
-            if (_transport.WriteBufferSize <= _transport.WriteBufferLowWaterMark)
-            {
-                return default;
-            }
+            return default;
         }
 
-        ArmLowMark();
         Task waiters = (_drainWaiters ??= new TaskCompletionSource()).Task;
         AssertInvariants();
         return new ValueTask(cancellationToken.CanBeCanceled ? waiters.WaitAsync(cancellationToken) : waiters);
@@ -450,27 +432,9 @@ public sealed partial class StreamWriter : IAsyncDisposable
         await DrainOnLoop(cancellationToken, yielded: true);
     }
 
-    /// <summary>Makes the transport report the buffer falling to the low mark, if it would not already.</summary>
-    private void ArmLowMark()
-    {
-        if (_writingPaused || _lowMarkArmed)
-        {
-            // Paused: ResumeWriting comes at the low mark anyway. Armed: it is already coming.
-            return;
-        }
-
-        int low = _transport.WriteBufferLowWaterMark;
-        _userHighWater = _transport.WriteBufferHighWaterMark;
-        _lowMarkArmed = true;
-
-        // The buffer is above low, so above the new high: the transport calls PauseWriting inside this call.
-        _transport.SetWriteBufferLimits(low, low);
-    }
-
     [Conditional("DEBUG")]
     private void AssertInvariants()
     {
-        Debug.Assert(!_lowMarkArmed || _writingPaused || _transport.IsClosing, "An armed low mark has paused the transport (its high mark is the low mark)");
         Debug.Assert(_drainWaiters is null || _writingPaused || _transport.IsClosing, "Drainers wait only while the transport will report the low mark");
     }
 }

@@ -68,7 +68,7 @@ public sealed partial class EventLoop
         ValidateDatagramOptions(options);
         AddressFamily family = DatagramFamily(localEndPoint, remoteEndPoint, options.Family);
         ThrowIfClosed();
-        CheckThread();
+        VerifyAccess();
         return CreateDatagramEndpointCoreAsync(protocolFactory, localEndPoint, remoteEndPoint, family, options, cancellationToken);
     }
 
@@ -270,7 +270,7 @@ public sealed partial class EventLoop
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(send, "options.SendBufferSize");
         }
 
-        _ = DatagramTransport.ResolveWriteBufferLimits(options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark);
+        _ = WriteFlowControl.ResolveLimits(options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark, nameof(options));
     }
 
     /// <summary>The family the endpoints and the option agree on; Unspecified when only names are given and they do not say.</summary>

@@ -157,7 +157,7 @@ public sealed partial class EventLoop
     private void AddInterest(int fd, Socket? socket, SelectorEvents which, object callback, object? state)
     {
         ThrowIfClosed();
-        CheckThread();
+        VerifyAccess();
         var handle = new Handle(this, callback, state);
         if (_registrations.TryGetValue(fd, out IoRegistration? registration))
         {
@@ -184,7 +184,7 @@ public sealed partial class EventLoop
 
     private bool RemoveInterest(int fd, SelectorEvents which)
     {
-        CheckThread();
+        VerifyAccess();
         if (_closed || !_registrations.TryGetValue(fd, out IoRegistration? registration))
         {
             return false;

@@ -279,7 +279,7 @@ public sealed partial class EventLoop
     {
         ArgumentNullException.ThrowIfNull(socket);
         ThrowIfClosed();
-        CheckThread();
+        VerifyAccess();
         int fd = SocketFd(socket);
         if (socket.Blocking)
         {

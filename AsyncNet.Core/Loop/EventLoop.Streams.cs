@@ -8,11 +8,6 @@ namespace AsyncNet.Loop;
 
 public sealed partial class EventLoop
 {
-    private StreamBufferPool? _streamBufferPool;
-
-    /// <summary>The byte arrays this loop's stream transports read into and queue unsent bytes in.</summary>
-    internal StreamBufferPool StreamBufferPool => _streamBufferPool ??= new StreamBufferPool();
-
     /// <summary>Opens a TCP connection to <paramref name="host"/>:<paramref name="port"/> (asyncio's <c>create_connection</c>).</summary>
     /// <typeparam name="TProtocol">The protocol type: it must implement <see cref="IProtocol"/> or <see cref="IBufferedProtocol"/>.</typeparam>
     /// <param name="protocolFactory">Makes the connection's protocol, once connected.</param>
@@ -46,7 +41,7 @@ public sealed partial class EventLoop
         options ??= ConnectionOptions.Default;
         options.ValidateFor(nameof(options));
         ThrowIfClosed();
-        CheckThread();
+        VerifyAccess();
         return ConnectTcpAsync(protocolFactory, host, port, options, cancellationToken);
     }
 
@@ -72,7 +67,7 @@ public sealed partial class EventLoop
         options ??= ConnectionOptions.Default;
         options.ValidateFor(nameof(options));
         ThrowIfClosed();
-        CheckThread();
+        VerifyAccess();
         return ConnectUnixAsync(protocolFactory, path, options, cancellationToken);
     }
 
@@ -102,7 +97,7 @@ public sealed partial class EventLoop
         options ??= ServerOptions.Default;
         options.ValidateFor(nameof(options));
         ThrowIfClosed();
-        CheckThread();
+        VerifyAccess();
         return ServeTcpAsync(() => protocolFactory(), host, port, options, cancellationToken);
     }
 
@@ -132,7 +127,7 @@ public sealed partial class EventLoop
         options ??= ServerOptions.Default;
         options.ValidateFor(nameof(options));
         ThrowIfClosed();
-        CheckThread();
+        VerifyAccess();
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<Server>(cancellationToken);

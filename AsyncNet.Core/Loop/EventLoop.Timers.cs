@@ -73,7 +73,7 @@ public sealed partial class EventLoop
     private TimerHandle Schedule(TimeSpan when, object callback, object? state)
     {
         ThrowIfClosed();
-        CheckThread();
+        VerifyAccess();
         var timer = new TimerHandle(this, when, _timerSequence++, callback, state);
         _timers.Push(timer);
         return timer;

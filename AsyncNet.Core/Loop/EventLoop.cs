@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using AsyncNet.Buffers;
 using AsyncNet.Selectors;
 
 namespace AsyncNet.Loop;
@@ -65,7 +66,14 @@ public sealed partial class EventLoop : IDisposable
         _wakerKey = _waker.Register(_selector, s_wakerMarker);
         _synchronizationContext = new LoopSynchronizationContext(this);
         _taskScheduler = new LoopTaskScheduler(this);
+        BufferPool = new BufferPool(this);
     }
+
+    /// <summary>
+    /// The byte arrays this loop's connections read into, queue unsent bytes in and hand to their stream readers: one
+    /// pool per loop, without locks on the loop thread and safe to return to from any thread.
+    /// </summary>
+    public BufferPool BufferPool { get; }
 
     /// <summary>The loop running on the calling thread, or <see langword="null"/> (asyncio's <c>get_running_loop</c>).</summary>
     public static EventLoop? Current => t_current;
@@ -315,7 +323,13 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
-    internal void CheckThread()
+    /// <summary>
+    /// Throws unless the caller may use the loop's thread-bound members now: it is on the loop's thread, or the loop is
+    /// not running (WPF's <c>Dispatcher.VerifyAccess</c>; <see cref="IsOnLoopThread"/> is the non-throwing test).
+    /// </summary>
+    /// <remarks>Loop-bound components of your own (a protocol, a cache only loop code touches) can guard themselves with it.</remarks>
+    /// <exception cref="InvalidOperationException">The loop runs on another thread.</exception>
+    public void VerifyAccess()
     {
         int owner = _threadId;
         if (owner != 0 && owner != Environment.CurrentManagedThreadId)
@@ -370,7 +384,7 @@ public sealed partial class EventLoop : IDisposable
     private Handle EnqueueReady(Handle handle)
     {
         ThrowIfClosed();
-        CheckThread();
+        VerifyAccess();
         _ready.Enqueue(handle);
         return handle;
     }

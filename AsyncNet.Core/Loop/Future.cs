@@ -68,7 +68,7 @@ public abstract class Future
     /// <returns><see langword="true"/> if the future was pending; <see langword="false"/> if it was already done.</returns>
     public virtual bool Cancel(string? message = null)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_state != State.Pending)
         {
             return false;
@@ -98,7 +98,7 @@ public abstract class Future
     public bool TrySetException(Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_state != State.Pending)
         {
             return false;
@@ -123,7 +123,7 @@ public abstract class Future
     /// <returns>How many registrations were removed.</returns>
     public int RemoveDoneCallback(Action<Future> callback)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         return _callbacks?.RemoveAll(c => c is Action<Future> d && d.Equals(callback)) ?? 0;
     }
 
@@ -160,7 +160,7 @@ public abstract class Future
 
     private protected bool TryBeginSetResult()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         return _state == State.Pending;
     }
 
@@ -177,7 +177,7 @@ public abstract class Future
 
     private void AddCallback(object callback)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_state != State.Pending)
         {
             Schedule(callback);

@@ -9,7 +9,7 @@ public sealed record DatagramEndpointOptions
     public const int DefaultMaxDatagramSize = 64 * 1024;
 
     /// <summary>The default <see cref="WriteBufferHighWaterMark"/>: 64 KiB, as asyncio and the stream transports.</summary>
-    public const int DefaultWriteBufferHighWaterMark = 64 * 1024;
+    public const int DefaultWriteBufferHighWaterMark = WriteFlowControl.DefaultHighWaterMark;
 
     /// <summary>
     /// The address family of the socket when neither a local nor a remote endpoint is given. The default is

@@ -71,16 +71,16 @@ internal sealed class DatagramTransport : IDatagramTransport
     private bool _connectionLostCalled;
     private Exception? _lostException;
     private int _bufferSize;
-    private int _highWater;
-    private int _lowWater;
-    private bool _writingPaused;
+
+    // The write buffer's marks and the protocol's pause/resume state.
+    private readonly WriteFlowControl _flow;
 
     /// <summary>Wraps <paramref name="socket"/>; call <see cref="StartAsync"/> next.</summary>
     /// <param name="loop">The loop that drives the socket.</param>
     /// <param name="socket">A bound and/or connected, non-blocking datagram socket; the transport owns it from now on.</param>
     /// <param name="protocol">The protocol.</param>
     /// <param name="remote">The connected peer, or null.</param>
-    /// <param name="options">The settings; <see cref="ResolveWriteBufferLimits"/> must accept them.</param>
+    /// <param name="options">The settings; <see cref="WriteFlowControl.ResolveLimits"/> must accept their marks.</param>
     public DatagramTransport(EventLoop loop, Socket socket, IDatagramProtocol protocol, EndPoint? remote, DatagramEndpointOptions options)
     {
         _loop = loop;
@@ -89,7 +89,7 @@ internal sealed class DatagramTransport : IDatagramTransport
         _fd = (int)socket.Handle;
         _remote = remote;
         _remoteAddress = remote?.Serialize();
-        (_highWater, _lowWater) = ResolveWriteBufferLimits(options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark);
+        _flow = new WriteFlowControl(loop, protocol, this, options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark);
 
         AddressFamily family = socket.AddressFamily;
         _endPointTemplate = family switch
@@ -131,35 +131,13 @@ internal sealed class DatagramTransport : IDatagramTransport
     public int WriteBufferSize => _bufferSize;
 
     /// <summary>The high-water mark of the write buffer.</summary>
-    public int WriteBufferHighWaterMark => _highWater;
+    public int WriteBufferHighWaterMark => _flow.HighWaterMark;
 
     /// <summary>The low-water mark of the write buffer.</summary>
-    public int WriteBufferLowWaterMark => _lowWater;
+    public int WriteBufferLowWaterMark => _flow.LowWaterMark;
 
     /// <summary>Whether the protocol was told to pause writing and not yet told to resume.</summary>
-    public bool IsWritingPaused => _writingPaused;
-
-    /// <summary>Resolves the write-buffer marks from what the caller gave, as asyncio's <c>set_write_buffer_limits</c> does.</summary>
-    /// <param name="high">The high mark, or null.</param>
-    /// <param name="low">The low mark, or null.</param>
-    /// <returns>The marks to use.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">A mark is negative, or high &lt; low.</exception>
-    public static (int High, int Low) ResolveWriteBufferLimits(int? high, int? low)
-    {
-        int resolvedHigh = high ?? (low is { } l ? checked(4 * l) : DatagramEndpointOptions.DefaultWriteBufferHighWaterMark);
-        int resolvedLow = low ?? resolvedHigh / 4;
-        if (resolvedLow < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(low), resolvedLow, "The low-water mark must not be negative.");
-        }
-
-        if (resolvedHigh < resolvedLow)
-        {
-            throw new ArgumentOutOfRangeException(nameof(high), resolvedHigh, $"The high-water mark must be at least the low-water mark ({resolvedLow}).");
-        }
-
-        return (resolvedHigh, resolvedLow);
-    }
+    public bool IsWritingPaused => _flow.IsWritingPaused;
 
     /// <summary>Schedules <c>ConnectionMade</c> and the start of reading, in that order, on the next iterations.</summary>
     /// <returns>A task that completes once both have run.</returns>
@@ -186,7 +164,7 @@ internal sealed class DatagramTransport : IDatagramTransport
     /// </exception>
     public void SendTo(ReadOnlySpan<byte> data, EndPoint? to = null)
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_state != State.Open)
         {
             throw new InvalidOperationException($"Cannot send: the datagram transport is {(_state == State.Closing ? "closing" : "closed")}.");
@@ -232,14 +210,14 @@ internal sealed class DatagramTransport : IDatagramTransport
         _queue.Enqueue(new PendingDatagram(copy, data.Length, address, to));
         _bufferSize += data.Length;
         AssertInvariants();
-        MaybePauseProtocol();
+        _flow.OnBufferGrew(_bufferSize);
     }
 
     /// <inheritdoc/>
     /// <remarks>Idempotent. Queued datagrams are still sent; <c>ConnectionLost</c>(null) follows on a later iteration.</remarks>
     public void Close()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_state != State.Open)
         {
             return;
@@ -260,7 +238,7 @@ internal sealed class DatagramTransport : IDatagramTransport
     /// <remarks>Idempotent; after <see cref="Close"/> it drops what is still queued. <c>ConnectionLost</c>(null) follows once.</remarks>
     public void Abort()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_state == State.Closed)
         {
             return;
@@ -276,10 +254,8 @@ internal sealed class DatagramTransport : IDatagramTransport
     /// <exception cref="ArgumentOutOfRangeException">A mark is negative, or high &lt; low.</exception>
     public void SetWriteBufferLimits(int? high = null, int? low = null)
     {
-        _loop.CheckThread();
-        (_highWater, _lowWater) = ResolveWriteBufferLimits(high, low);
-        MaybePauseProtocol();
-        MaybeResumeProtocol();
+        _loop.VerifyAccess();
+        _flow.SetLimits(high, low, _bufferSize);
     }
 
     /// <inheritdoc/>
@@ -295,7 +271,7 @@ internal sealed class DatagramTransport : IDatagramTransport
     /// <inheritdoc/>
     public override string ToString() =>
         $"DatagramTransport({_state}, Local={SocketErrors.Describe(LocalEndPoint) ?? "unbound"}, Remote={SocketErrors.Describe(_remote) ?? "none"}, " +
-        $"Queued={_queue.Count} ({_bufferSize} bytes){(_writingPaused ? ", WritingPaused" : string.Empty)})";
+        $"Queued={_queue.Count} ({_bufferSize} bytes){(_flow.IsWritingPaused ? ", WritingPaused" : string.Empty)})";
 
     private EndPoint? LocalEndPoint
     {
@@ -400,7 +376,7 @@ internal sealed class DatagramTransport : IDatagramTransport
         }
 
         AssertInvariants();
-        MaybeResumeProtocol();
+        _flow.OnBufferShrank(_bufferSize);
         if (_queue.Count == 0 && _state != State.Closed)
         {
             UnregisterWriter();
@@ -494,42 +470,6 @@ internal sealed class DatagramTransport : IDatagramTransport
         _addressesByEndPoint.TryAdd(endPoint, address);
     }
 
-    private void MaybePauseProtocol()
-    {
-        if (_writingPaused || _bufferSize <= _highWater)
-        {
-            return;
-        }
-
-        _writingPaused = true;
-        try
-        {
-            _protocol.PauseWriting();
-        }
-        catch (Exception ex)
-        {
-            _loop.CallExceptionHandler(new LoopExceptionContext("The protocol's PauseWriting failed", ex) { Source = this });
-        }
-    }
-
-    private void MaybeResumeProtocol()
-    {
-        if (!_writingPaused || _bufferSize > _lowWater)
-        {
-            return;
-        }
-
-        _writingPaused = false;
-        try
-        {
-            _protocol.ResumeWriting();
-        }
-        catch (Exception ex)
-        {
-            _loop.CallExceptionHandler(new LoopExceptionContext("The protocol's ResumeWriting failed", ex) { Source = this });
-        }
-    }
-
     private void FatalError(Exception exception, string message)
     {
         _loop.CallExceptionHandler(new LoopExceptionContext(message, exception) { Source = this });
@@ -553,6 +493,7 @@ internal sealed class DatagramTransport : IDatagramTransport
         Debug.Assert(_queue.Count == 0, "The queue is flushed or dropped before the connection is lost");
         _state = State.Closed;
         _lostException = exception;
+        _flow.Stop();
         UnregisterReader();
         UnregisterWriter();
         if (_loop.IsClosed)

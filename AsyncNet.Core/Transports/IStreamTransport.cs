@@ -64,4 +64,33 @@ public interface IStreamTransport : ITransport
     /// <param name="low">The low-water mark; null for high / 4.</param>
     /// <exception cref="ArgumentOutOfRangeException">A mark is negative, or high &lt; low.</exception>
     void SetWriteBufferLimits(int? high = null, int? low = null);
+
+    /// <summary>
+    /// Makes sure the protocol hears <c>ResumeWriting</c> when the write buffer next falls to or below the low-water
+    /// mark: pauses writing now (<c>PauseWriting</c>) if the buffer is above the low mark, even when it is not above the
+    /// high mark.
+    /// </summary>
+    /// <returns>
+    /// <see langword="true"/> if writing is paused (now or already) and <c>ResumeWriting</c> follows at the low mark, or
+    /// connection-lost ends the wait; <see langword="false"/> if the buffer is at or below the low mark already (nothing
+    /// to wait for), or the transport is closed.
+    /// </returns>
+    /// <remarks>
+    /// This is the signal a writer's "drain" needs: asyncio's rule alone never calls back while the buffer lies between
+    /// the two marks. <c>PauseWriting</c> and <c>ResumeWriting</c> still alternate.
+    /// </remarks>
+    bool PauseWritingUntilLowWater();
+
+    /// <summary>
+    /// Sends now the writes the transport gathered during the protocol callback in progress (see
+    /// <see cref="Write(ReadOnlySpan{byte})"/>), as the callback's return would.
+    /// </summary>
+    /// <remarks>
+    /// A drain made inside a callback needs it: gathered bytes count in <see cref="WriteBufferSize"/> but are not even
+    /// offered to the kernel yet. Does nothing outside a callback, with nothing gathered, or while the transport already
+    /// waits for the socket to become writable. A transport that gathers nothing needs nothing here: the default does nothing.
+    /// </remarks>
+    void FlushDeferredWrites()
+    {
+    }
 }

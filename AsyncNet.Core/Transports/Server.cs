@@ -72,7 +72,7 @@ public sealed class Server : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The server is closed, or the call is not on the loop's thread.</exception>
     public void StartServing()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_closed)
         {
             throw new InvalidOperationException("The server is closed.");
@@ -97,7 +97,7 @@ public sealed class Server : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
     public void Close()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_closed)
         {
             return;
@@ -137,7 +137,7 @@ public sealed class Server : IAsyncDisposable
     /// <summary>Closes every accepted connection gracefully (each flushes, then closes).</summary>
     public void CloseClients()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         foreach (SocketStreamTransport transport in _connections.ToArray())
         {
             transport.Close();
@@ -147,7 +147,7 @@ public sealed class Server : IAsyncDisposable
     /// <summary>Aborts every accepted connection (queued bytes are dropped).</summary>
     public void AbortClients()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         foreach (SocketStreamTransport transport in _connections.ToArray())
         {
             transport.Abort();
@@ -159,7 +159,7 @@ public sealed class Server : IAsyncDisposable
     /// <returns>A task that completes on the loop's thread.</returns>
     public Task WaitClosedAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_closed && _connections.Count == 0)
         {
             return Task.CompletedTask;

@@ -20,7 +20,7 @@ internal sealed partial class SocketStreamTransport
     /// </remarks>
     public void Write(ReadOnlySpan<byte> data)
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_writeClosedByUser)
         {
             ThrowWriteClosed();
@@ -64,7 +64,7 @@ internal sealed partial class SocketStreamTransport
             _queue.Append(data);
         }
 
-        MaybePauseProtocol();
+        _flow.OnBufferGrew(_queue.Bytes);
         AssertInvariants();
     }
 
@@ -73,7 +73,7 @@ internal sealed partial class SocketStreamTransport
     public void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers)
     {
         ArgumentNullException.ThrowIfNull(buffers);
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_writeClosedByUser)
         {
             ThrowWriteClosed();
@@ -101,7 +101,7 @@ internal sealed partial class SocketStreamTransport
     /// </remarks>
     public void WriteEof()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_state != TransportState.Open || _eofRequested)
         {
             return;
@@ -116,12 +116,17 @@ internal sealed partial class SocketStreamTransport
     }
 
     /// <inheritdoc/>
+    public bool PauseWritingUntilLowWater()
+    {
+        _loop.VerifyAccess();
+        return _state != TransportState.Closed && _flow.PauseUntilLowWater(_queue.Bytes);
+    }
+
+    /// <inheritdoc/>
     public void SetWriteBufferLimits(int? high = null, int? low = null)
     {
-        _loop.CheckThread();
-        (_highWater, _lowWater) = WriteBufferLimits.Resolve(high, low, high is null ? nameof(low) : nameof(high));
-        MaybePauseProtocol();
-        MaybeResumeProtocol();
+        _loop.VerifyAccess();
+        _flow.SetLimits(high, low, _queue.Bytes);
     }
 
     private static void ThrowWriteClosed() =>
@@ -141,21 +146,26 @@ internal sealed partial class SocketStreamTransport
             _queue.Append(data);
         }
 
-        if (_queue.Bytes > _highWater)
+        if (_queue.Bytes > _flow.HighWaterMark)
         {
             if (!_writerRegistered)
             {
                 Flush();
             }
 
-            MaybePauseProtocol();
+            _flow.OnBufferGrew(_queue.Bytes);
         }
     }
 
     /// <inheritdoc/>
-    void IDeferredWrites.SendDeferred()
+    /// <remarks>
+    /// Sends what the protocol callback in progress has gathered, as the callback's return would. Does nothing outside a
+    /// callback, with nothing gathered, or while the transport waits for the socket to become writable (the writer
+    /// callback sends everything then).
+    /// </remarks>
+    public void FlushDeferredWrites()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_callbackDepth > 0 && !_queue.IsEmpty && !_writerRegistered && _state != TransportState.Closed)
         {
             Flush();
@@ -176,7 +186,7 @@ internal sealed partial class SocketStreamTransport
             Flush();
         }
 
-        MaybePauseProtocol();
+        _flow.OnBufferGrew(_queue.Bytes);
         AssertInvariants();
     }
 
@@ -219,7 +229,7 @@ internal sealed partial class SocketStreamTransport
             }
             else
             {
-                List<ArraySegment<byte>> gather = _pool.GatherList;
+                List<ArraySegment<byte>> gather = t_gather ??= new List<ArraySegment<byte>>(MaxGatherSegments);
                 attempted = _queue.FillGather(gather, MaxGatherSegments);
                 try
                 {
@@ -265,7 +275,7 @@ internal sealed partial class SocketStreamTransport
             StartWriting();
         }
 
-        MaybeResumeProtocol();
+        _flow.OnBufferShrank(_queue.Bytes);
         FinishIfDrained();
     }
 
@@ -297,44 +307,6 @@ internal sealed partial class SocketStreamTransport
         catch (SocketException ex)
         {
             SocketFailed(ex.SocketErrorCode, "shutdown");
-        }
-    }
-
-    /// <summary>Calls PauseWriting once when the queue goes strictly above the high mark.</summary>
-    private void MaybePauseProtocol()
-    {
-        if (_writingPaused || _queue.Bytes <= _highWater || _state == TransportState.Closed)
-        {
-            return;
-        }
-
-        _writingPaused = true;
-        try
-        {
-            _protocol.PauseWriting();
-        }
-        catch (Exception ex)
-        {
-            _loop.CallExceptionHandler(new LoopExceptionContext("Exception in protocol.PauseWriting()", ex) { Source = this });
-        }
-    }
-
-    /// <summary>Calls ResumeWriting once when the queue falls to or below the low mark.</summary>
-    private void MaybeResumeProtocol()
-    {
-        if (!_writingPaused || _queue.Bytes > _lowWater || _state == TransportState.Closed)
-        {
-            return;
-        }
-
-        _writingPaused = false;
-        try
-        {
-            _protocol.ResumeWriting();
-        }
-        catch (Exception ex)
-        {
-            _loop.CallExceptionHandler(new LoopExceptionContext("Exception in protocol.ResumeWriting()", ex) { Source = this });
         }
     }
 }

@@ -25,6 +25,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using AsyncNet.Buffers;
 using AsyncNet.Errors;
 using AsyncNet.Loop;
 
@@ -47,13 +48,18 @@ namespace AsyncNet.Transports;
 /// </para>
 /// <para>All members must be called on the loop's thread.</para>
 /// </remarks>
-internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferredWrites
+internal sealed partial class SocketStreamTransport : IStreamTransport
 {
     /// <summary>
     /// The most segments one gathered send carries: .NET pins up to 8 buffers on the stack (Linux's UIO_FASTIOV);
     /// more would allocate per send.
     /// </summary>
     internal const int MaxGatherSegments = 8;
+
+    // The scratch list of one gathered send, filled and cleared within one Flush on the loop thread: one list serves
+    // every transport that flushes on this thread.
+    [ThreadStatic]
+    private static List<ArraySegment<byte>>? t_gather;
 
     private static readonly Action<object?> s_readReady = static state => ((SocketStreamTransport)state!).ReadReady();
     private static readonly Action<object?> s_writeReady = static state => ((SocketStreamTransport)state!).WriteReady();
@@ -69,7 +75,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     private readonly IProtocol? _streamProtocol;
     private readonly IBufferedProtocol? _bufferedProtocol;
 
-    private readonly StreamBufferPool _pool;
+    private readonly BufferPool _pool;
     private readonly WriteQueue _queue;
     private readonly int _readBufferSize;
     private readonly Server? _server;
@@ -97,9 +103,6 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     private bool _eofSent;
     private bool _eofReceived;
 
-    // Whether the protocol was told PauseWriting and not yet ResumeWriting.
-    private bool _writingPaused;
-
     // > 0 while a protocol callback runs: writes are queued and flushed when it returns.
     private int _callbackDepth;
 
@@ -111,8 +114,9 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     // How long a graceful close may flush (null: no limit), and its timer while it does.
     private readonly TimeSpan? _closeTimeout;
     private TimerHandle? _closeTimer;
-    private int _highWater;
-    private int _lowWater;
+
+    // The write buffer's marks and the protocol's pause/resume state.
+    private readonly WriteFlowControl _flow;
 
     private SocketStreamTransport(EventLoop loop, Socket socket, IBaseProtocol protocol, StreamTransportOptions options, Server? server, EndPoint? peer)
     {
@@ -122,12 +126,12 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
         _protocol = protocol;
         _bufferedProtocol = protocol as IBufferedProtocol;
         _streamProtocol = _bufferedProtocol is null ? (IProtocol)protocol : null;
-        _pool = loop.StreamBufferPool;
+        _pool = loop.BufferPool;
         _queue = new WriteQueue(_pool);
         _readBufferSize = options.ReadBufferSize;
         _server = server;
         _peer = peer;
-        (_highWater, _lowWater) = WriteBufferLimits.Resolve(options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark, nameof(options));
+        _flow = new WriteFlowControl(loop, protocol, this, options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark);
         _idleProtocol = protocol as IIdleAwareProtocol;
         _idle = IdleTracker.Create(this, loop, options.Idle, _idleProtocol is not null);
         _closeTimeout = options.CloseTimeout;
@@ -160,10 +164,10 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     public int WriteBufferSize => _queue.Bytes;
 
     /// <inheritdoc/>
-    public int WriteBufferHighWaterMark => _highWater;
+    public int WriteBufferHighWaterMark => _flow.HighWaterMark;
 
     /// <inheritdoc/>
-    public int WriteBufferLowWaterMark => _lowWater;
+    public int WriteBufferLowWaterMark => _flow.LowWaterMark;
 
     /// <inheritdoc/>
     /// <remarks>True for TCP and for Unix sockets: both can shut down their sending side.</remarks>
@@ -248,7 +252,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     /// <inheritdoc/>
     public void PauseReading()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_state != TransportState.Open || !_reading)
         {
             return;
@@ -261,7 +265,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     /// <inheritdoc/>
     public void ResumeReading()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_state != TransportState.Open || _reading)
         {
             return;
@@ -279,7 +283,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     /// </remarks>
     public void Close()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         _writeClosedByUser = true;
         BeginClose();
     }
@@ -288,7 +292,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
     /// <remarks>Idempotent; also cuts short a <see cref="Close"/> that is still flushing.</remarks>
     public void Abort()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         _writeClosedByUser = true;
         ForceClose(null);
     }
@@ -317,7 +321,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
         string reading = _state != TransportState.Open ? string.Empty
             : _eofReceived ? ", Eof"
             : _reading ? ", Reading" : ", ReadPaused";
-        string writePaused = _writingPaused ? ", WritePaused" : string.Empty;
+        string writePaused = _flow.IsWritingPaused ? ", WritePaused" : string.Empty;
         string eof = _eofSent ? ", EofSent" : _eofRequested ? ", EofPending" : string.Empty;
         string state = _state switch
         {
@@ -406,6 +410,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport, IDeferre
         Debug.Assert(_state != TransportState.Closed, "Connection-lost is scheduled once");
         _state = TransportState.Closed;
         _lostException = exception;
+        _flow.Stop();
         _idle?.Stop();
         _closeTimer?.Cancel();
         _closeTimer = null;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using AsyncNet.Buffers;
 
 namespace AsyncNet.Transports;
 
@@ -11,10 +12,10 @@ public abstract record StreamTransportOptions
     public const int DefaultReadBufferSize = 256 * 1024;
 
     /// <summary>The largest <see cref="ReadBufferSize"/>: 1 MiB.</summary>
-    public const int MaxReadBufferSize = StreamBufferPool.MaximumLength;
+    public const int MaxReadBufferSize = BufferPool.MaximumLength;
 
     /// <summary>The default write-buffer high-water mark: 64 KiB (asyncio's).</summary>
-    public const int DefaultWriteBufferHighWaterMark = 64 * 1024;
+    public const int DefaultWriteBufferHighWaterMark = WriteFlowControl.DefaultHighWaterMark;
 
     private protected StreamTransportOptions()
     {
@@ -101,7 +102,7 @@ public abstract record StreamTransportOptions
         }
 
         // Resolving the marks validates them.
-        _ = WriteBufferLimits.Resolve(WriteBufferHighWaterMark, WriteBufferLowWaterMark, parameterName);
+        _ = WriteFlowControl.ResolveLimits(WriteBufferHighWaterMark, WriteBufferLowWaterMark, parameterName);
     }
 
     internal void ValidateFor(string parameterName) => Validate(parameterName);
@@ -173,26 +174,5 @@ public sealed record ServerOptions : StreamTransportOptions
         {
             throw new ArgumentOutOfRangeException(parameterName, Backlog, "Backlog must be positive.");
         }
-    }
-}
-
-/// <summary>Resolves flow-control marks with asyncio's defaults.</summary>
-internal static class WriteBufferLimits
-{
-    public static (int High, int Low) Resolve(int? high, int? low, string parameterName)
-    {
-        int h = high ?? (low is int l ? checked(4 * l) : StreamTransportOptions.DefaultWriteBufferHighWaterMark);
-        int lo = low ?? h / 4;
-        if (h < 0 || lo < 0)
-        {
-            throw new ArgumentOutOfRangeException(parameterName, $"The write buffer marks must not be negative (high {h}, low {lo}).");
-        }
-
-        if (h < lo)
-        {
-            throw new ArgumentOutOfRangeException(parameterName, $"The high-water mark ({h}) must not be below the low-water mark ({lo}).");
-        }
-
-        return (h, lo);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AsyncNet.Buffers;
 
 namespace AsyncNet.Transports;
 
@@ -8,14 +9,14 @@ namespace AsyncNet.Transports;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A segment is either <em>owned</em> (a <see cref="StreamBufferPool"/> array the queue copied bytes into and
+/// A segment is either <em>owned</em> (a <see cref="BufferPool"/> array the queue copied bytes into and
 /// returns to the pool once they are sent) or <em>borrowed</em> (a window on the loop's read buffer, queued
 /// without a copy while a <c>DataReceived</c> callback runs; see <see cref="AppendBorrowed"/>). Borrowed
 /// segments must be copied, with <see cref="DetachBorrowed"/>, before the read buffer goes back to the pool.
 /// </para>
 /// <para>Small copies fill the free room of the last owned segment first, so many small writes become few segments.</para>
 /// </remarks>
-internal sealed class WriteQueue(StreamBufferPool pool)
+internal sealed class WriteQueue(BufferPool pool)
 {
     /// <summary>The smallest array a copy rents: 16 KiB, so a burst of small writes fits a handful of segments.</summary>
     private const int MinSegmentLength = 16 * 1024;

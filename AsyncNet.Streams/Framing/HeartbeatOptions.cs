@@ -126,7 +126,7 @@ public sealed record HeartbeatOptions
     /// <returns>For example "HeartbeatOptions(Interval=100 ms, Deadline=300 ms, PingType=0, PingPayload=0 bytes, HidePings)".</returns>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"HeartbeatOptions(Interval={IdleTimeoutException.FormatDuration(Interval)}, Deadline={DescribeDeadline()}, PingType={PingType}, PingPayload={PingPayload.Length} bytes{(HidePings ? ", HidePings" : string.Empty)})");
+        $"HeartbeatOptions(Interval={Describe(Interval)}, Deadline={DescribeDeadline()}, PingType={PingType}, PingPayload={PingPayload.Length} bytes{(HidePings ? ", HidePings" : string.Empty)})");
 
     /// <summary>Throws if the interval is not positive or the deadline does not exceed it.</summary>
     /// <param name="parameterName">The name of the options argument, for the exception; null when these options are the instance called.</param>
@@ -146,8 +146,14 @@ public sealed record HeartbeatOptions
         }
     }
 
+    // As the idle timeouts word them: milliseconds below ten seconds, else seconds.
+    private static string Describe(TimeSpan duration) =>
+        duration < TimeSpan.FromSeconds(10)
+            ? string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds:0.###} ms")
+            : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.###} s");
+
     private string DescribeDeadline() =>
         Deadline is { } deadline
-            ? IdleTimeoutException.FormatDuration(deadline)
-            : Interval > TimeSpan.Zero ? $"{IdleTimeoutException.FormatDuration(EffectiveDeadline)} (3 intervals)" : "3 intervals";
+            ? Describe(deadline)
+            : Interval > TimeSpan.Zero ? $"{Describe(EffectiveDeadline)} (3 intervals)" : "3 intervals";
 }

@@ -1,3 +1,4 @@
+using AsyncNet.Buffers;
 using AsyncNet.Errors;
 
 namespace AsyncNet.Streams.Tests;
@@ -570,7 +571,7 @@ public sealed class StreamReaderTests : IDisposable
         _test.Run(async () =>
         {
             Scripted s = _test.CreateScripted();
-            SegmentPool pool = SegmentPool.For(_test.Loop);
+            BufferPool pool = _test.Loop.BufferPool;
             s.Feed("abc");
             long before = pool.RetainedBytes;
             Assert.Equal(1, s.Reader.Inbound.Reader.Count);

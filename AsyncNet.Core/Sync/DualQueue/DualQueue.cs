@@ -176,7 +176,7 @@ public sealed partial class DualQueue<T>
     /// <exception cref="OperationCanceledException">The token was cancelled first (through the returned task).</exception>
     public ValueTask WaitClosedAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled(cancellationToken);

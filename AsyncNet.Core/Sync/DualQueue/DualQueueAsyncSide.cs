@@ -49,7 +49,7 @@ public sealed class DualQueueAsyncSide<T>
     /// <exception cref="OperationCanceledException">The token was cancelled first (through the returned task).</exception>
     public ValueTask PutAsync(T item, CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         lock (_queue.SyncRoot)
         {
             return _queue.Core.PutAsync(Loop, item, cancellationToken);
@@ -64,7 +64,7 @@ public sealed class DualQueueAsyncSide<T>
     /// <exception cref="OperationCanceledException">The token was cancelled first (through the returned task).</exception>
     public ValueTask<T> GetAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         lock (_queue.SyncRoot)
         {
             return _queue.Core.GetAsync(Loop, cancellationToken);
@@ -105,7 +105,7 @@ public sealed class DualQueueAsyncSide<T>
     /// <exception cref="OperationCanceledException">The token was cancelled first (through the returned task).</exception>
     public ValueTask JoinAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         lock (_queue.SyncRoot)
         {
             return _queue.Core.JoinAsync(Loop, cancellationToken);

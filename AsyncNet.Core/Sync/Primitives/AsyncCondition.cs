@@ -72,7 +72,7 @@ public sealed class AsyncCondition
     /// <exception cref="OperationCanceledException">The token was cancelled (through the returned task, after re-acquiring the lock).</exception>
     public ValueTask WaitAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         ThrowIfNotLocked("wait on");
         if (cancellationToken.IsCancellationRequested)
         {
@@ -101,7 +101,7 @@ public sealed class AsyncCondition
     public ValueTask WaitForAsync(Func<bool> predicate, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(predicate);
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         ThrowIfNotLocked("wait on");
         return predicate() ? default : WaitForCoreAsync(predicate, cancellationToken);
     }
@@ -113,7 +113,7 @@ public sealed class AsyncCondition
     public void Notify(int count = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         ThrowIfNotLocked("notify");
         NotifyCore(count);
     }

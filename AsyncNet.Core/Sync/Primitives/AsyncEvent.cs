@@ -43,7 +43,7 @@ public sealed class AsyncEvent
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public void Set()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_isSet)
         {
             return;
@@ -60,7 +60,7 @@ public sealed class AsyncEvent
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public void Clear()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         _isSet = false;
     }
 
@@ -71,7 +71,7 @@ public sealed class AsyncEvent
     /// <exception cref="OperationCanceledException">The token was cancelled first (through the returned task).</exception>
     public ValueTask WaitAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled(cancellationToken);

@@ -72,7 +72,7 @@ public sealed class AsyncLock
     /// <exception cref="OperationCanceledException">The token was cancelled before the lock was acquired (through the returned task).</exception>
     public ValueTask<Releaser> AcquireAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<Releaser>(cancellationToken);
@@ -96,7 +96,7 @@ public sealed class AsyncLock
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public bool TryAcquire(out Releaser releaser)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_locked)
         {
             releaser = default;
@@ -117,7 +117,7 @@ public sealed class AsyncLock
     /// <exception cref="InvalidOperationException">The lock is not held, or called from another thread while the loop runs.</exception>
     public void Release()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (!_locked)
         {
             throw new InvalidOperationException("Cannot release an AsyncLock that is not locked.");
@@ -160,7 +160,7 @@ public sealed class AsyncLock
 
     private void ReleaseIfHolding(long generation)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_locked && _generation == generation)
         {
             HandOver();

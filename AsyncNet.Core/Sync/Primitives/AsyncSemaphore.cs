@@ -57,7 +57,7 @@ public class AsyncSemaphore
     /// <exception cref="OperationCanceledException">The token was cancelled before a permit was taken (through the returned task).</exception>
     public ValueTask AcquireAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled(cancellationToken);
@@ -80,7 +80,7 @@ public class AsyncSemaphore
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public bool TryAcquire()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_count == 0)
         {
             return false;
@@ -95,7 +95,7 @@ public class AsyncSemaphore
     /// <exception cref="SemaphoreFullException">A bounded semaphore already holds all its permits.</exception>
     public void Release()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         CheckRelease();
         HandOver();
     }

@@ -85,7 +85,7 @@ public class AsyncQueue<T>
     /// <exception cref="OperationCanceledException">The token was cancelled first (through the returned task).</exception>
     public ValueTask PutAsync(T item, CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         return _core.PutAsync(Loop, item, cancellationToken);
     }
 
@@ -97,7 +97,7 @@ public class AsyncQueue<T>
     /// <exception cref="OperationCanceledException">The token was cancelled first (through the returned task).</exception>
     public ValueTask<T> GetAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         return _core.GetAsync(Loop, cancellationToken);
     }
 
@@ -107,7 +107,7 @@ public class AsyncQueue<T>
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public bool TryPut(T item)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         return _core.TryPut(item) == QueueAttempt.Done;
     }
 
@@ -118,7 +118,7 @@ public class AsyncQueue<T>
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public void PutNowait(T item)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         switch (_core.TryPut(item))
         {
             case QueueAttempt.WouldWait:
@@ -134,7 +134,7 @@ public class AsyncQueue<T>
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public bool TryGet([MaybeNullWhen(false)] out T item)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         return _core.TryGet(out item) == QueueAttempt.Done;
     }
 
@@ -145,7 +145,7 @@ public class AsyncQueue<T>
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public T GetNowait()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         return _core.TryGet(out T? item) switch
         {
             QueueAttempt.Done => item!,
@@ -158,7 +158,7 @@ public class AsyncQueue<T>
     /// <exception cref="InvalidOperationException">Called more times than items were put, or from another thread while the loop runs.</exception>
     public void TaskDone()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         _core.TaskDone();
     }
 
@@ -169,7 +169,7 @@ public class AsyncQueue<T>
     /// <exception cref="OperationCanceledException">The token was cancelled first (through the returned task).</exception>
     public ValueTask JoinAsync(CancellationToken cancellationToken = default)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         return _core.JoinAsync(Loop, cancellationToken);
     }
 
@@ -178,7 +178,7 @@ public class AsyncQueue<T>
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public void Shutdown(bool immediate = false)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         _core.Shutdown(immediate);
     }
 

@@ -79,7 +79,7 @@ public static partial class LoopTasks
             throw new ArgumentNullException(nameof(children), "A child is null.");
         }
 
-        loop.CheckThread();
+        loop.VerifyAccess();
         return list;
     }
 

@@ -51,7 +51,7 @@ public static partial class LoopTasks
             throw new ArgumentException("There must be at least one task to wait for.", nameof(tasks));
         }
 
-        loop.CheckThread();
+        loop.VerifyAccess();
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<WaitResult<TTask>>(cancellationToken);

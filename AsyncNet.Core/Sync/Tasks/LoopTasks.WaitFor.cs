@@ -25,7 +25,7 @@ public static partial class LoopTasks
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(work);
         ValidateTimeout(timeout, nameof(timeout));
-        loop.CheckThread();
+        loop.VerifyAccess();
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<T>(cancellationToken);

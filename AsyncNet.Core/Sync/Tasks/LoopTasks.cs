@@ -31,7 +31,7 @@ public static partial class LoopTasks
     public static TimeoutScope Timeout(this EventLoop loop, TimeSpan? delay, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        loop.CheckThread();
+        loop.VerifyAccess();
         return new TimeoutScope(loop, delay is { } d ? AddSaturating(loop.Time, d) : null, cancellationToken);
     }
 
@@ -46,7 +46,7 @@ public static partial class LoopTasks
     public static TimeoutScope TimeoutAt(this EventLoop loop, TimeSpan? when, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        loop.CheckThread();
+        loop.VerifyAccess();
         return new TimeoutScope(loop, when, cancellationToken);
     }
 

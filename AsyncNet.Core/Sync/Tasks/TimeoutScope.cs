@@ -58,7 +58,7 @@ public sealed class TimeoutScope : IDisposable
     /// <exception cref="ObjectDisposedException">The scope is disposed.</exception>
     public void Reschedule(TimeSpan? when)
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_expired)
         {
@@ -111,7 +111,7 @@ public sealed class TimeoutScope : IDisposable
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>
     public void Dispose()
     {
-        Loop.CheckThread();
+        Loop.VerifyAccess();
         if (_disposed)
         {
             return;

@@ -2,7 +2,7 @@ using AsyncNet.Loop;
 using AsyncNet.Streams;
 using AsyncNet.Streams.Framing;
 using AsyncNet.Streams.Framing.Codec;
-using AsyncNet.Streams.Testing;
+using AsyncNet.Testing;
 using BenchmarkDotNet.Attributes;
 using StreamReader = AsyncNet.Streams.StreamReader;
 using StreamWriter = AsyncNet.Streams.StreamWriter;

@@ -166,6 +166,46 @@ public sealed class StreamConnectionTests : IDisposable
         }
     });
 
+    [Fact]
+    public void PauseWritingUntilLowWater_BetweenTheMarks_PausesNow_AndResumesWhenThePeerTakesTheBytes() => _test.Run(async () =>
+    {
+        (Socket listener, var connect) = StreamFamily.Tcp4.Listen();
+        using (listener)
+        {
+            listener.ReceiveBufferSize = 4096;
+            Task<Socket> accepting = RawPeer.AcceptAsync(listener);
+            (IStreamTransport client, RecordingProtocol protocol) = await connect(_test.Loop, () => new RecordingProtocol(), new ConnectionOptions { SendBufferSize = 4096 });
+            using Socket peer = await accepting;
+            Assert.False(client.PauseWritingUntilLowWater(), "Nothing buffered: nothing to wait for");
+
+            // Between the marks (16 KiB < buffered <= 64 KiB) asyncio's rule alone never calls back.
+            while (client.WriteBufferSize <= client.WriteBufferLowWaterMark)
+            {
+                client.Write(new byte[4000]);
+            }
+
+            Assert.False(protocol.IsWritingPaused);
+            Assert.True(client.PauseWritingUntilLowWater());
+            Assert.True(client.PauseWritingUntilLowWater(), "Already paused: the resume is coming");
+            Assert.Equal(["pause"], protocol.FlowEvents.Select(e => e.Event));
+
+            // The peer reads everything: the transport flushes and resumes at the low mark.
+            int expected = client.WriteBufferSize;
+            Task<byte[]> reading = RawPeer.ReadExactlyAsync(peer, expected);
+            while (protocol.IsWritingPaused)
+            {
+                await _test.YieldAsync(1);
+            }
+
+            Assert.Equal(["pause", "resume"], protocol.FlowEvents.Select(e => e.Event));
+            Assert.True(protocol.FlowEvents[1].Buffered <= client.WriteBufferLowWaterMark);
+            Assert.Equal(expected, (await reading).Length);
+            client.Abort();
+            await protocol.Lost;
+            Assert.False(client.PauseWritingUntilLowWater(), "A closed transport waits for nothing");
+        }
+    });
+
     private static async Task<Exception?> Record(Func<Task> action)
     {
         try

@@ -1,11 +1,18 @@
+using AsyncNet.Buffers;
+using AsyncNet.Loop;
 using AsyncNet.Tests.Support;
 using AsyncNet.Transports;
 
 namespace AsyncNet.Tests.Transports;
 
-public sealed class WriteQueueTests
+public sealed class WriteQueueTests : IDisposable
 {
-    private readonly StreamBufferPool _pool = new();
+    private readonly EventLoop _loop = new();
+    private readonly BufferPool _pool;
+
+    public WriteQueueTests() => _pool = _loop.BufferPool;
+
+    public void Dispose() => _loop.Close();
 
     [Fact]
     public void Append_SmallWrites_FillOneSegment()
@@ -25,7 +32,7 @@ public sealed class WriteQueueTests
     public void Append_LargeWrite_SpansSegmentsOfAtMostTheMaximumLength()
     {
         var queue = new WriteQueue(_pool);
-        byte[] data = RawPeer.Pattern(3 * StreamBufferPool.MaximumLength + 5);
+        byte[] data = RawPeer.Pattern(3 * BufferPool.MaximumLength + 5);
         queue.Append(data);
 
         Assert.Equal(4, queue.SegmentCount);
@@ -95,27 +102,6 @@ public sealed class WriteQueueTests
         Assert.Equal(retained, _pool.RetainedBytes);
         Assert.True(queue.IsEmpty);
         Assert.Equal(0, queue.Bytes);
-    }
-
-    [Fact]
-    public void Pool_RoundsUpToPowersOfTwoAndKeepsNoMoreThanItsLimit()
-    {
-        Assert.Equal(StreamBufferPool.MinimumLength, _pool.Rent(1).Length);
-        Assert.Equal(8192, _pool.Rent(5000).Length);
-        Assert.Equal(StreamBufferPool.MaximumLength, _pool.Rent(int.MaxValue).Length);
-
-        byte[] array = _pool.Rent(5000);
-        _pool.Return(array);
-        Assert.Same(array, _pool.Rent(6000));
-
-        _pool.Return(new byte[100]);
-        Assert.Equal(0, _pool.RetainedBytes);
-        for (int i = 0; i < 100; i++)
-        {
-            _pool.Return(new byte[StreamBufferPool.MaximumLength]);
-        }
-
-        Assert.Equal(StreamBufferPool.MaxRetainedBytes, _pool.RetainedBytes);
     }
 
     private static byte[] Drain(WriteQueue queue)

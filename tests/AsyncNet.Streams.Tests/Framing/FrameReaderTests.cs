@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using AsyncNet.Buffers;
 using AsyncNet.Streams.Framing;
 using AsyncNet.Streams.Framing.Codec;
 
@@ -54,7 +55,7 @@ public sealed class FrameReaderTests : IDisposable
             Assert.Equal("hello", Bytes.Text(frame.Payload.ToArray()));
             Assert.True(MemoryMarshal.TryGetArray(frame.Payload.First, out ArraySegment<byte> array));
             Assert.Equal(4, array.Offset);
-            Assert.True(array.Array!.Length >= SegmentPool.MinimumLength, "The payload is a slice of the pooled receive array");
+            Assert.True(array.Array!.Length >= BufferPool.MinimumLength, "The payload is a slice of the pooled receive array");
 
             Assert.Equal("world", Bytes.Text((await frames.ReadFrameAsync())!.Value.Payload.ToArray()));
             Assert.Same(s.Reader, frames.Reader);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using AsyncNet.Buffers;
 
 namespace AsyncNet.Streams.Tests.Framing;
 
@@ -29,7 +30,7 @@ public sealed class StreamReaderBufferedTests : IDisposable
             foreach (ReadOnlyMemory<byte> segment in view)
             {
                 Assert.True(MemoryMarshal.TryGetArray(segment, out ArraySegment<byte> array));
-                Assert.True(array.Array!.Length >= SegmentPool.MinimumLength, "Each segment is a pooled receive array, not a copy");
+                Assert.True(array.Array!.Length >= BufferPool.MinimumLength, "Each segment is a pooled receive array, not a copy");
             }
         });
     }
@@ -55,7 +56,7 @@ public sealed class StreamReaderBufferedTests : IDisposable
         _test.Run(async () =>
         {
             Scripted s = _test.CreateScripted(compact: false);
-            SegmentPool pool = SegmentPool.For(_test.Loop);
+            BufferPool pool = _test.Loop.BufferPool;
             s.Feed("abc", "def");
             PendingRead<byte[]> pending = s.Reader.CreatePendingRead<byte[]>();
             long retained = pool.RetainedBytes;

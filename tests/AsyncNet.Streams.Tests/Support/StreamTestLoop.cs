@@ -1,6 +1,6 @@
 using System.Text;
 using AsyncNet.Loop;
-using AsyncNet.Streams.Testing;
+using AsyncNet.Testing;
 
 namespace AsyncNet.Streams.Tests.Support;
 

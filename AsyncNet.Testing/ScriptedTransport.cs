@@ -1,7 +1,8 @@
 using AsyncNet.Loop;
+using AsyncNet.Streams;
 using AsyncNet.Transports;
 
-namespace AsyncNet.Streams.Testing;
+namespace AsyncNet.Testing;
 
 /// <summary>
 /// An in-memory <see cref="IStreamTransport"/> whose inbound segments and outbound partial sends are scripted by a test:
@@ -17,32 +18,43 @@ namespace AsyncNet.Streams.Testing;
 /// Outbound: a write with nothing queued is offered to the "kernel" at once, which takes the next amount of
 /// <see cref="SendSchedule"/> (everything when the schedule is empty); the rest is queued, and each <see cref="Pump"/>
 /// (the socket turning writable) offers the queue again. Everything taken lands in <see cref="Sent"/>. Write flow
-/// control is asyncio's rule, as the socket transport implements it: pause once strictly above high, resume once at or
-/// below low, re-checked when the limits change.
+/// control is the socket transport's own (<see cref="WriteFlowControl"/>): pause once strictly above high, resume once
+/// at or below low, re-checked when the limits change.
 /// </para>
-/// <para>Loop thread only. Internal: the C# tests and the F# properties drive it.</para>
+/// <para>
+/// Use it to test a protocol or a stream consumer without sockets: every partial read and partial write is the test's
+/// choice, so a property can try them all. Loop thread only, like every transport.
+/// </para>
 /// </remarks>
-internal sealed class ScriptedTransport : IStreamTransport
+public sealed class ScriptedTransport : IStreamTransport
 {
     private readonly EventLoop _loop;
     private readonly IBufferedProtocol _protocol;
     private readonly int _readSize;
     private readonly List<byte> _queued = [];
     private readonly List<byte> _sent = [];
+    private readonly WriteFlowControl _flow;
     private bool _reading = true;
-    private bool _writingPaused;
     private bool _closing;
     private bool _closed;
     private bool _writeClosedByUser;
     private bool _eofRequested;
-    private int _high = 64 * 1024;
-    private int _low = 16 * 1024;
 
+    /// <summary>Creates the transport; call <see cref="Start"/> to make the connection.</summary>
+    /// <param name="loop">The loop whose thread drives it.</param>
+    /// <param name="protocol">The protocol, which receives through its own buffer (a <see cref="StreamProtocol"/>, say).</param>
+    /// <param name="readSize">The size hint each read gives <see cref="IBufferedProtocol.GetBuffer"/>. The default is 64 KiB.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="loop"/> or <paramref name="protocol"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="readSize"/> is not positive.</exception>
     public ScriptedTransport(EventLoop loop, IBufferedProtocol protocol, int readSize = 64 * 1024)
     {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(readSize);
         _loop = loop;
         _protocol = protocol;
         _readSize = readSize;
+        _flow = new WriteFlowControl(loop, protocol, this);
     }
 
     /// <summary>Amounts the kernel takes on successive send attempts; when empty it takes everything.</summary>
@@ -76,22 +88,26 @@ internal sealed class ScriptedTransport : IStreamTransport
     public int WriteBufferSize => _queued.Count;
 
     /// <inheritdoc/>
-    public int WriteBufferHighWaterMark => _high;
+    public int WriteBufferHighWaterMark => _flow.HighWaterMark;
 
     /// <inheritdoc/>
-    public int WriteBufferLowWaterMark => _low;
+    public int WriteBufferLowWaterMark => _flow.LowWaterMark;
 
     /// <inheritdoc/>
     public bool CanWriteEof => true;
 
     /// <summary>Calls the protocol's <c>ConnectionMade</c>.</summary>
-    public void Start() => _protocol.ConnectionMade(this);
+    public void Start()
+    {
+        _loop.VerifyAccess();
+        _protocol.ConnectionMade(this);
+    }
 
     /// <summary>One read: puts up to one receive buffer's worth of <paramref name="data"/> into the protocol.</summary>
     /// <returns>How many bytes were delivered; 0 when reading is paused or the transport is closing.</returns>
     public int Deliver(ReadOnlySpan<byte> data)
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (!IsReading || data.IsEmpty)
         {
             return 0;
@@ -108,7 +124,7 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <summary>The peer half-closes; if the protocol does not keep the connection open it closes.</summary>
     public void DeliverEof()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (IsClosing)
         {
             return;
@@ -123,7 +139,7 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <summary>The connection breaks: queued bytes are dropped and <c>ConnectionLost</c>(<paramref name="error"/>) follows.</summary>
     public void Lose(Exception? error)
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_closed)
         {
             return;
@@ -136,7 +152,7 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <returns>How many bytes the kernel took.</returns>
     public int Pump()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_closed || _queued.Count == 0)
         {
             return 0;
@@ -149,7 +165,7 @@ internal sealed class ScriptedTransport : IStreamTransport
         }
 
         _queued.RemoveRange(0, taken);
-        MaybeResumeWriting();
+        _flow.OnBufferShrank(_queued.Count);
         FinishIfDrained();
         return taken;
     }
@@ -157,7 +173,7 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <inheritdoc/>
     public void PauseReading()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_reading && !IsClosing)
         {
             _reading = false;
@@ -168,7 +184,7 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <inheritdoc/>
     public void ResumeReading()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (!_reading && !IsClosing)
         {
             _reading = true;
@@ -179,7 +195,7 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <inheritdoc/>
     public void Write(ReadOnlySpan<byte> data)
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (_writeClosedByUser)
         {
             throw new InvalidOperationException("Cannot write after WriteEof, Close or Abort.");
@@ -201,7 +217,7 @@ internal sealed class ScriptedTransport : IStreamTransport
         }
 
         _queued.AddRange(data[taken..]);
-        MaybePauseWriting();
+        _flow.OnBufferGrew(_queued.Count);
     }
 
     /// <inheritdoc/>
@@ -217,7 +233,7 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <inheritdoc/>
     public void WriteEof()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         if (IsClosing || _eofRequested)
         {
             return;
@@ -231,7 +247,7 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <inheritdoc/>
     public void Close()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         _writeClosedByUser = true;
         BeginClose();
     }
@@ -239,7 +255,7 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <inheritdoc/>
     public void Abort()
     {
-        _loop.CheckThread();
+        _loop.VerifyAccess();
         _writeClosedByUser = true;
         if (!_closed)
         {
@@ -250,17 +266,15 @@ internal sealed class ScriptedTransport : IStreamTransport
     /// <inheritdoc/>
     public void SetWriteBufferLimits(int? high = null, int? low = null)
     {
-        _loop.CheckThread();
-        int h = high ?? (low is int l ? 4 * l : 64 * 1024);
-        int lo = low ?? h / 4;
-        if (h < 0 || lo < 0 || h < lo)
-        {
-            throw new ArgumentOutOfRangeException(nameof(high), $"Invalid marks: high {h}, low {lo}.");
-        }
+        _loop.VerifyAccess();
+        _flow.SetLimits(high, low, _queued.Count);
+    }
 
-        (_high, _low) = (h, lo);
-        MaybePauseWriting();
-        MaybeResumeWriting();
+    /// <inheritdoc/>
+    public bool PauseWritingUntilLowWater()
+    {
+        _loop.VerifyAccess();
+        return !_closed && _flow.PauseUntilLowWater(_queued.Count);
     }
 
     /// <inheritdoc/>
@@ -268,7 +282,7 @@ internal sealed class ScriptedTransport : IStreamTransport
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"ScriptedTransport({(IsReading ? "Reading" : "ReadPaused")}, Buffered={_queued.Count}, Sent={_sent.Count}{(_writingPaused ? ", WritePaused" : string.Empty)}{(IsClosing ? ", Closing" : string.Empty)})";
+        $"ScriptedTransport({(IsReading ? "Reading" : "ReadPaused")}, Buffered={_queued.Count}, Sent={_sent.Count}{(_flow.IsWritingPaused ? ", WritePaused" : string.Empty)}{(IsClosing ? ", Closing" : string.Empty)})";
 
     private long Unread() => (_protocol as StreamProtocol)?.Reader.BufferedBytes ?? -1;
 
@@ -305,29 +319,12 @@ internal sealed class ScriptedTransport : IStreamTransport
     private void ScheduleLost(Exception? error)
     {
         _closed = true;
+        _flow.Stop();
         _queued.Clear();
         _loop.CallSoon(() =>
         {
             IsLost = true;
             _protocol.ConnectionLost(error);
         });
-    }
-
-    private void MaybePauseWriting()
-    {
-        if (!_writingPaused && _queued.Count > _high && !_closed)
-        {
-            _writingPaused = true;
-            _protocol.PauseWriting();
-        }
-    }
-
-    private void MaybeResumeWriting()
-    {
-        if (_writingPaused && _queued.Count <= _low && !_closed)
-        {
-            _writingPaused = false;
-            _protocol.ResumeWriting();
-        }
     }
 }
