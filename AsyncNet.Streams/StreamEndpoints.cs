@@ -26,7 +26,7 @@ public static class StreamEndpoints
     /// <param name="cancellationToken">Cancels name resolution or the connect.</param>
     /// <returns>The connection's reader and writer.</returns>
     /// <remarks>
-    /// The task fails as <see cref="EventLoop.CreateConnectionAsync{TProtocol}"/> does: <see cref="ConnectionRefusedException"/>,
+    /// The task fails as <see cref="StreamTransportFactory.CreateConnectionAsync{TProtocol}"/> does: <see cref="ConnectionRefusedException"/>,
     /// <see cref="NameResolutionException"/> or another <see cref="NetworkException"/> naming the address.
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="loop"/> or <paramref name="host"/> is null.</exception>

@@ -219,7 +219,11 @@ public sealed partial class EventLoop : IDisposable
     }
 
     /// <summary>Closes the loop: drops pending callbacks and timers, then closes the selector and wake-up descriptor.</summary>
-    /// <remarks>Idempotent. Descriptors added with <see cref="AddReader(int, Action)"/> are not closed; their owners close them.</remarks>
+    /// <remarks>
+    /// Idempotent. Descriptors added with <see cref="AddReader(int, Action)"/> are not closed; their owners close them.
+    /// Work posted with <see cref="RunCoroutineThreadSafe{T}"/> that has not started fails with
+    /// <see cref="ObjectDisposedException"/>, so no other thread waits for it forever.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">The loop is running.</exception>
     public void Close()
     {
@@ -234,6 +238,7 @@ public sealed partial class EventLoop : IDisposable
         }
 
         _closed = true;
+        AbandonQueued();
         _ready.Clear();
         _threadSafeReady.Clear();
         _timers.Clear();
@@ -242,6 +247,18 @@ public sealed partial class EventLoop : IDisposable
         _selector.Unregister(_wakerKey.Fd);
         _waker.Dispose();
         _selector.Dispose();
+    }
+
+    /// <summary>Tells the queued callbacks that wait on behalf of a caller (cross-thread work) that they will never run.</summary>
+    private void AbandonQueued()
+    {
+        foreach (Handle handle in _ready.Concat(_threadSafeReady))
+        {
+            if (handle.State is IAbandonable abandoned)
+            {
+                abandoned.Abandon();
+            }
+        }
     }
 
     /// <summary>Closes the loop (<see cref="Close"/>).</summary>

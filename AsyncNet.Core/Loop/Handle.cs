@@ -30,6 +30,9 @@ public class Handle
     /// <summary>The loop that runs this handle.</summary>
     public EventLoop Loop { get; }
 
+    /// <summary>The callback's argument, or null once cancelled (the loop asks it to <see cref="EventLoop.IAbandonable.Abandon"/> when closed).</summary>
+    internal object? State => _state;
+
     /// <summary>Whether <see cref="Cancel"/> has been called.</summary>
     public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
 

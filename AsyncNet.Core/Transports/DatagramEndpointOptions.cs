@@ -2,7 +2,7 @@ using System.Net.Sockets;
 
 namespace AsyncNet.Transports;
 
-/// <summary>Settings for <see cref="Loop.EventLoop.CreateDatagramEndpointAsync"/>: socket options and the transport's buffers.</summary>
+/// <summary>Settings for <see cref="DatagramTransportFactory.CreateDatagramEndpointAsync"/>: socket options and the transport's buffers.</summary>
 public sealed record DatagramEndpointOptions
 {
     /// <summary>The default <see cref="MaxDatagramSize"/>: 64 KiB, enough for any UDP datagram.</summary>

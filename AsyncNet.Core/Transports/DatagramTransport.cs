@@ -24,7 +24,7 @@ namespace AsyncNet.Transports;
 
 /// <summary>A datagram transport over a non-blocking UDP or Unix datagram socket driven by the loop's selector.</summary>
 /// <remarks>
-/// Created by <see cref="EventLoop.CreateDatagramEndpointAsync"/>. Every member must be called on the loop
+/// Created by <see cref="DatagramTransportFactory.CreateDatagramEndpointAsync"/>. Every member must be called on the loop
 /// thread. Order of protocol callbacks: <c>ConnectionMade</c>, then <c>DatagramReceived</c>/<c>ErrorReceived</c>
 /// and <c>PauseWriting</c>/<c>ResumeWriting</c>, then <c>ConnectionLost</c> exactly once.
 /// </remarks>

@@ -5,7 +5,7 @@ namespace AsyncNet.Transports;
 /// <summary>A datagram transport: UDP or a Unix datagram socket (asyncio's <c>DatagramTransport</c>).</summary>
 /// <remarks>
 /// <para>
-/// Made by <see cref="Loop.EventLoop.CreateDatagramEndpointAsync"/>; call it on the loop thread. Datagrams are
+/// Made by <see cref="DatagramTransportFactory.CreateDatagramEndpointAsync"/>; call it on the loop thread. Datagrams are
 /// sent in the order given. Write flow control follows the stream transports (asyncio does the same for
 /// datagrams): the protocol's <c>PauseWriting</c> runs once when the queued bytes go strictly above the
 /// high-water mark, <c>ResumeWriting</c> once when they fall to or below the low mark (defaults 64 KiB and

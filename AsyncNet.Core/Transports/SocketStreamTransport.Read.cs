@@ -38,18 +38,12 @@ internal sealed partial class SocketStreamTransport
 
         _idle?.OnRead();
         _currentReadBuffer = buffer;
-        _callbackDepth++;
         try
         {
-            _streamProtocol!.DataReceived(buffer.AsSpan(0, received));
-        }
-        catch (Exception ex)
-        {
-            ProtocolFailed(ex, "DataReceived");
+            CallProtocol(static (transport, data) => transport._streamProtocol!.DataReceived(data), (ReadOnlySpan<byte>)buffer.AsSpan(0, received), "DataReceived");
         }
         finally
         {
-            EndCallback();
             _idle?.OnReadCallbackDone();
 
             // Whatever the flush left unsent must stop pointing into the buffer before it goes back to the pool.
@@ -84,20 +78,8 @@ internal sealed partial class SocketStreamTransport
         }
 
         _idle?.OnRead();
-        _callbackDepth++;
-        try
-        {
-            protocol.BufferUpdated(received);
-        }
-        catch (Exception ex)
-        {
-            ProtocolFailed(ex, "BufferUpdated");
-        }
-        finally
-        {
-            EndCallback();
-            _idle?.OnReadCallbackDone();
-        }
+        CallProtocol(static (transport, received) => transport._bufferedProtocol!.BufferUpdated(received), received, "BufferUpdated");
+        _idle?.OnReadCallbackDone();
     }
 
     /// <summary>A receive returned nothing: would-block (spurious readiness), EOF, or an error.</summary>
@@ -122,23 +104,9 @@ internal sealed partial class SocketStreamTransport
         StopReading();
         AdvanceProtocol(ProtocolState.EofReceived);
         _idle?.OnRead();
-        bool keepOpen = false;
-        _callbackDepth++;
-        try
-        {
-            keepOpen = _bufferedProtocol?.EofReceived() ?? _streamProtocol!.EofReceived();
-        }
-        catch (Exception ex)
-        {
-            ProtocolFailed(ex, "EofReceived");
-        }
-        finally
-        {
-            EndCallback();
-            _idle?.OnReadCallbackDone();
-        }
-
-        if (!keepOpen)
+        CallProtocol(static (transport, _) => transport._keepOpenAfterEof = transport._bufferedProtocol?.EofReceived() ?? transport._streamProtocol!.EofReceived(), 0, "EofReceived");
+        _idle?.OnReadCallbackDone();
+        if (!_keepOpenAfterEof)
         {
             // The transport closes itself: this is not the user's Close, so later writes are dropped, not refused.
             BeginClose();

@@ -103,6 +103,9 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
     private bool _eofSent;
     private bool _eofReceived;
 
+    // What the protocol's EofReceived answered: true keeps the connection half-open.
+    private bool _keepOpenAfterEof;
+
     // > 0 while a protocol callback runs: writes are queued and flushed when it returns.
     private int _callbackDepth;
 
@@ -335,19 +338,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
     private void MakeConnection()
     {
         AdvanceProtocol(ProtocolState.Made);
-        _callbackDepth++;
-        try
-        {
-            _protocol.ConnectionMade(this);
-        }
-        catch (Exception ex)
-        {
-            ProtocolFailed(ex, "ConnectionMade");
-        }
-        finally
-        {
-            EndCallback();
-        }
+        CallProtocol(static (transport, _) => transport._protocol.ConnectionMade(transport), 0, "ConnectionMade");
 
         if (_reading)
         {
@@ -448,19 +439,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
             return;
         }
 
-        _callbackDepth++;
-        try
-        {
-            _idleProtocol.IdleDetected(idle);
-        }
-        catch (Exception ex)
-        {
-            ProtocolFailed(ex, "IdleDetected");
-        }
-        finally
-        {
-            EndCallback();
-        }
+        CallProtocol(static (transport, idle) => transport._idleProtocol!.IdleDetected(idle), idle, "IdleDetected");
 
         AssertInvariants();
     }
@@ -470,6 +449,32 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
     /// so queued bytes are dropped rather than flushed (a flush to a dead peer could wait forever).
     /// </summary>
     internal void CloseForIdle(IdleKind kind, TimeSpan timeout) => ForceClose(new IdleTimeoutException(kind, timeout, PeerText));
+
+    /// <summary>
+    /// Runs one protocol callback as every callback runs: writes made inside it are gathered and flushed when it returns
+    /// (<see cref="EndCallback"/>), and an exception from it is reported and closes the transport.
+    /// </summary>
+    /// <typeparam name="TArg">What the callback needs besides the transport; a span may be passed (no closure, no allocation).</typeparam>
+    /// <returns>Whether the callback returned normally.</returns>
+    private bool CallProtocol<TArg>(Action<SocketStreamTransport, TArg> callback, TArg arg, string name)
+        where TArg : allows ref struct
+    {
+        _callbackDepth++;
+        try
+        {
+            callback(this, arg);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            ProtocolFailed(ex, name);
+            return false;
+        }
+        finally
+        {
+            EndCallback();
+        }
+    }
 
     /// <summary>A protocol callback threw: report it (it is a bug, not a network condition) and close with it.</summary>
     private void ProtocolFailed(Exception exception, string callback)

@@ -167,8 +167,8 @@ public sealed class ServerTests : IDisposable
         var options = new ServerOptions { ReusePort = true };
         Server first = await _test.Loop.CreateServerAsync(() => new EchoProtocol(), "127.0.0.1", 0, options);
         int port = ((IPEndPoint)first.Sockets[0].LocalEndPoint!).Port;
-        Assert.Equal(1, StreamSockets.GetRawInt(first.Sockets[0], SolSocket, SoReusePort));
-        Assert.NotEqual(0, StreamSockets.GetRawInt(first.Sockets[0], SolSocket, SoReuseAddr));
+        Assert.Equal(1, SocketSetup.GetRawInt(first.Sockets[0], SolSocket, SoReusePort));
+        Assert.NotEqual(0, SocketSetup.GetRawInt(first.Sockets[0], SolSocket, SoReuseAddr));
 
         Server second = await _test.Loop.CreateServerAsync(() => new EchoProtocol(), "127.0.0.1", port, options);
         Assert.Equal(port, ((IPEndPoint)second.Sockets[0].LocalEndPoint!).Port);
@@ -184,8 +184,8 @@ public sealed class ServerTests : IDisposable
     public void DefaultOptions_SetReuseAddressButNotReusePort() => _test.Run(async () =>
     {
         Server server = await _test.Loop.CreateServerAsync(() => new EchoProtocol(), "127.0.0.1", 0);
-        Assert.NotEqual(0, StreamSockets.GetRawInt(server.Sockets[0], SolSocket, SoReuseAddr));
-        Assert.Equal(0, StreamSockets.GetRawInt(server.Sockets[0], SolSocket, SoReusePort));
+        Assert.NotEqual(0, SocketSetup.GetRawInt(server.Sockets[0], SolSocket, SoReuseAddr));
+        Assert.Equal(0, SocketSetup.GetRawInt(server.Sockets[0], SolSocket, SoReusePort));
         await server.DisposeAsync();
     });
 
@@ -200,11 +200,11 @@ public sealed class ServerTests : IDisposable
 
         var accepted = (Socket)serverProtocol.Transport.GetExtraInfo("socket")!;
         Assert.Equal(1, (int)accepted.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)!);
-        Assert.Equal(1, StreamSockets.GetRawInt(accepted, 6, 3));
+        Assert.Equal(1, SocketSetup.GetRawInt(accepted, 6, 3));
         var connected = (Socket)client.GetExtraInfo("socket")!;
         Assert.True(connected.NoDelay);
         Assert.Equal(1, (int)connected.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)!);
-        Assert.Equal(0, StreamSockets.GetRawInt(connected, 6, 3));
+        Assert.Equal(0, SocketSetup.GetRawInt(connected, 6, 3));
         Assert.True(connected.SendBufferSize >= 8192);
         client.Close();
         await server.DisposeAsync();

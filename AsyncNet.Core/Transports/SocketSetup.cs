@@ -4,13 +4,13 @@ using AsyncNet.Errors;
 
 namespace AsyncNet.Transports;
 
-/// <summary>Creating and configuring the sockets behind stream transports and servers.</summary>
+/// <summary>Creating, configuring, binding and listening the sockets behind every transport and server: the one place that knows socket options.</summary>
 /// <remarks>
 /// SO_REUSEADDR, SO_REUSEPORT and TCP_CORK are set with raw option numbers on Linux: .NET's portable
 /// <see cref="SocketOptionName.ReuseAddress"/> sets SO_REUSEPORT as well on Unix, which would let two servers
 /// share a port that only one asked for.
 /// </remarks>
-internal static class StreamSockets
+internal static class SocketSetup
 {
     private const int SolSocket = 1;
     private const int SoReuseAddr = 2;
@@ -99,12 +99,73 @@ internal static class StreamSockets
 
         if (options.ReusePort)
         {
-            if (!OperatingSystem.IsLinux())
+            SetReusePort(socket);
+        }
+    }
+
+    /// <summary>Sets SO_REUSEPORT: several sockets may bind the same address, and the kernel spreads the traffic among them.</summary>
+    /// <exception cref="PlatformNotSupportedException">The OS is not Linux, macOS or FreeBSD.</exception>
+    public static void SetReusePort(Socket socket)
+    {
+        (int level, int name) = OperatingSystem.IsLinux() ? (SolSocket, SoReusePort)
+            : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? (0xffff, 0x200)
+            : throw new PlatformNotSupportedException("SO_REUSEPORT is available on Linux, macOS and FreeBSD only.");
+        SetRawInt(socket, level, name, 1);
+    }
+
+    /// <summary>Binds (unless <paramref name="endPoint"/> is null: already bound) and listens.</summary>
+    /// <exception cref="NetworkException">Binding or listening failed, classified and naming <paramref name="address"/>.</exception>
+    public static void BindAndListen(Socket socket, EndPoint? endPoint, string address, int backlog)
+    {
+        try
+        {
+            if (endPoint is not null)
             {
-                throw new PlatformNotSupportedException("SO_REUSEPORT is supported on Linux only.");
+                socket.Bind(endPoint);
             }
 
-            SetRawInt(socket, SolSocket, SoReusePort, 1);
+            socket.Listen(backlog);
+        }
+        catch (SocketException ex)
+        {
+            throw SocketErrors.Classify(ex, endPoint is null ? "listen" : "bind", address);
+        }
+    }
+
+    /// <summary>Binds a socket about to connect to a chosen local address (asyncio's <c>local_addr</c>).</summary>
+    /// <exception cref="NetworkException">The bind failed, classified and naming the address.</exception>
+    public static void BindForConnect(Socket socket, IPEndPoint local)
+    {
+        try
+        {
+            socket.Bind(local);
+        }
+        catch (SocketException ex)
+        {
+            throw SocketErrors.Classify(ex, "bind", SocketErrors.Describe(local));
+        }
+    }
+
+    /// <summary>Whether <paramref name="path"/> is a Unix socket that nobody listens on (a server died without removing it).</summary>
+    public static bool IsStaleUnixSocket(string path)
+    {
+        // A connect that is refused means a socket file without a listener; other files give other errors (ENOTSOCK is
+        // not what Linux reports for a regular file, it reports ECONNREFUSED too), so also insist the file is empty.
+        var info = new FileInfo(path);
+        if (!info.Exists || info.Length != 0 || (info.Attributes & (FileAttributes.Directory | FileAttributes.ReparsePoint)) != 0)
+        {
+            return false;
+        }
+
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return false;
+        }
+        catch (SocketException ex)
+        {
+            return ex.SocketErrorCode == SocketError.ConnectionRefused;
         }
     }
 
@@ -114,39 +175,6 @@ internal static class StreamSockets
         Span<byte> value = stackalloc byte[sizeof(int)];
         socket.GetRawSocketOption(level, name, value);
         return BitConverter.ToInt32(value);
-    }
-
-    /// <summary>Connects a non-blocking socket: true if connected at once, false if the connect is in progress.</summary>
-    /// <exception cref="NetworkException">The connect failed at once.</exception>
-    public static bool StartConnect(Socket socket, EndPoint endPoint, string address)
-    {
-        try
-        {
-            socket.Connect(endPoint);
-            return true;
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
-        {
-            return false;
-        }
-        catch (SocketException ex)
-        {
-            throw SocketErrors.Classify(ex, "connect", address);
-        }
-    }
-
-    /// <summary>Finishes a connect that was in progress once the socket is writable: throws the connect's error, if any.</summary>
-    /// <exception cref="NetworkException">The connect failed.</exception>
-    public static void FinishConnect(Socket socket, string address)
-    {
-        var error = (SocketError)(int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-        if (error != SocketError.Success)
-        {
-            throw SocketErrors.Classify(error, "connect", address);
-        }
-
-        // Socket learns here (one poll) that its non-blocking connect finished, so RemoteEndPoint and Connected work.
-        _ = socket.Connected;
     }
 
     private static void SetRawInt(Socket socket, int level, int name, int value)

@@ -2,11 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using AsyncNet.Errors;
-using AsyncNet.Transports;
+using AsyncNet.Loop;
 
-namespace AsyncNet.Loop;
+namespace AsyncNet.Transports;
 
-public sealed partial class EventLoop
+/// <summary>Opens datagram endpoints on a loop: UDP over IPv4 or IPv6, and Unix datagram sockets.</summary>
+/// <remarks>Beside the transports it makes, as extension methods on the loop: the loop itself knows nothing of transports.</remarks>
+public static class DatagramTransportFactory
 {
     private static readonly DatagramEndpointOptions s_defaultDatagramOptions = new();
 
@@ -14,10 +16,11 @@ public sealed partial class EventLoop
     /// Creates a datagram endpoint (asyncio's <c>create_datagram_endpoint</c>): a UDP socket, or a Unix datagram
     /// socket, bound to <paramref name="localEndPoint"/> and/or connected to <paramref name="remoteEndPoint"/>.
     /// </summary>
+    /// <param name="loop">The loop the endpoint runs on.</param>
     /// <param name="protocolFactory">Makes the endpoint's protocol; called once, on the loop thread.</param>
     /// <param name="localEndPoint">
     /// The address to bind: an <see cref="IPEndPoint"/> (port 0 picks a free port), a <see cref="DnsEndPoint"/>
-    /// (resolved with <see cref="GetAddrInfoAsync"/>), or a <see cref="UnixDomainSocketEndPoint"/>. Null lets the
+    /// (resolved with <see cref="EventLoop.GetAddrInfoAsync"/>), or a <see cref="UnixDomainSocketEndPoint"/>. Null lets the
     /// OS choose: with a remote endpoint, the connect picks the local address; without one, an IP socket is bound
     /// to the wildcard address and a free port; a Unix socket stays unbound, sends anonymously and cannot be
     /// answered.
@@ -34,8 +37,8 @@ public sealed partial class EventLoop
     /// </returns>
     /// <remarks>
     /// <para>
-    /// Call on the loop thread (from a task started with <see cref="CreateTask(Func{Task}, CancellationToken)"/>);
-    /// the returned task completes there. Argument errors throw at once; socket failures come through the task:
+    /// May be called from any thread: the endpoint is made on the loop, and the transport is bound to the loop afterwards.
+    /// Argument errors throw at once; socket failures come through the task:
     /// <see cref="AddressInUseException"/> and other <see cref="NetworkException"/>s naming the address, and
     /// <see cref="NameResolutionException"/> for a name that does not resolve. When a name resolves to several
     /// addresses, each (local, remote) pair of one family is tried in order, and the last failure is thrown.
@@ -45,7 +48,7 @@ public sealed partial class EventLoop
     /// <see cref="AddressInUseException"/> while a file is at the path, so delete a stale one first.
     /// </para>
     /// </remarks>
-    /// <exception cref="ArgumentNullException"><paramref name="protocolFactory"/> is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="loop"/> or <paramref name="protocolFactory"/> is null.</exception>
     /// <exception cref="ArgumentException">
     /// Neither endpoint nor <see cref="DatagramEndpointOptions.Family"/> is given; the endpoints, or an endpoint and
     /// the family, disagree on the address family; or an endpoint is of an unsupported kind.
@@ -56,23 +59,25 @@ public sealed partial class EventLoop
     /// <exception cref="NetworkException">Through the task: binding or connecting failed; the message names the address.</exception>
     /// <exception cref="NameResolutionException">Through the task: a <see cref="DnsEndPoint"/> did not resolve.</exception>
     /// <exception cref="OperationCanceledException">Through the task: <paramref name="cancellationToken"/> was cancelled during setup.</exception>
-    public Task<(IDatagramTransport Transport, IDatagramProtocol Protocol)> CreateDatagramEndpointAsync(
+    public static Task<(IDatagramTransport Transport, IDatagramProtocol Protocol)> CreateDatagramEndpointAsync(
+        this EventLoop loop,
         Func<IDatagramProtocol> protocolFactory,
         EndPoint? localEndPoint = null,
         EndPoint? remoteEndPoint = null,
         DatagramEndpointOptions? options = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(protocolFactory);
         options ??= s_defaultDatagramOptions;
         ValidateDatagramOptions(options);
         AddressFamily family = DatagramFamily(localEndPoint, remoteEndPoint, options.Family);
-        ThrowIfClosed();
-        VerifyAccess();
-        return CreateDatagramEndpointCoreAsync(protocolFactory, localEndPoint, remoteEndPoint, family, options, cancellationToken);
+        loop.ThrowIfClosed();
+        return loop.InvokeAsync(() => CreateDatagramEndpointCoreAsync(loop, protocolFactory, localEndPoint, remoteEndPoint, family, options, cancellationToken));
     }
 
-    private async Task<(IDatagramTransport Transport, IDatagramProtocol Protocol)> CreateDatagramEndpointCoreAsync(
+    private static async Task<(IDatagramTransport Transport, IDatagramProtocol Protocol)> CreateDatagramEndpointCoreAsync(
+        EventLoop loop,
         Func<IDatagramProtocol> protocolFactory,
         EndPoint? localEndPoint,
         EndPoint? remoteEndPoint,
@@ -83,8 +88,8 @@ public sealed partial class EventLoop
         cancellationToken.ThrowIfCancellationRequested();
 
         // These awaits resume on the loop: GetAddrInfoAsync completes there, and loop code captured its context.
-        IReadOnlyList<EndPoint?> locals = await ResolveDatagramEndPointAsync(localEndPoint, family, cancellationToken);
-        IReadOnlyList<EndPoint?> remotes = await ResolveDatagramEndPointAsync(remoteEndPoint, family, cancellationToken);
+        IReadOnlyList<EndPoint?> locals = await ResolveDatagramEndPointAsync(loop, localEndPoint, family, cancellationToken).ConfigureAwait(true);
+        IReadOnlyList<EndPoint?> remotes = await ResolveDatagramEndPointAsync(loop, remoteEndPoint, family, cancellationToken).ConfigureAwait(true);
 
         Socket? socket = null;
         EndPoint? remote = null;
@@ -131,7 +136,7 @@ public sealed partial class EventLoop
         try
         {
             protocol = protocolFactory() ?? throw new InvalidOperationException("The protocol factory returned null.");
-            transport = new DatagramTransport(this, socket, protocol, remote, options);
+            transport = new DatagramTransport(loop, socket, protocol, remote, options);
         }
         catch
         {
@@ -139,11 +144,11 @@ public sealed partial class EventLoop
             throw;
         }
 
-        await transport.StartAsync();
+        await transport.StartAsync().ConfigureAwait(true);
         return (transport, protocol);
     }
 
-    private async Task<IReadOnlyList<EndPoint?>> ResolveDatagramEndPointAsync(EndPoint? endPoint, AddressFamily family, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<EndPoint?>> ResolveDatagramEndPointAsync(EventLoop loop, EndPoint? endPoint, AddressFamily family, CancellationToken cancellationToken)
     {
         if (endPoint is not DnsEndPoint dns)
         {
@@ -151,7 +156,7 @@ public sealed partial class EventLoop
         }
 
         AddressFamily wanted = dns.AddressFamily != AddressFamily.Unspecified ? dns.AddressFamily : family;
-        IReadOnlyList<IPEndPoint> resolved = await GetAddrInfoAsync(dns.Host, dns.Port, wanted, cancellationToken);
+        IReadOnlyList<IPEndPoint> resolved = await loop.GetAddrInfoAsync(dns.Host, dns.Port, wanted, cancellationToken).ConfigureAwait(true);
         return [.. resolved];
     }
 
@@ -182,7 +187,7 @@ public sealed partial class EventLoop
 
                 if (options.ReusePort)
                 {
-                    SetReusePort(socket);
+                    SocketSetup.SetReusePort(socket);
                 }
 
                 if (options.AllowBroadcast)
@@ -247,16 +252,6 @@ public sealed partial class EventLoop
     }
 
     /// <summary>Sets SO_REUSEPORT, which .NET's <see cref="SocketOptionName"/> does not name.</summary>
-    private static void SetReusePort(Socket socket)
-    {
-        (int level, int name) = OperatingSystem.IsLinux() ? (1, 15)
-            : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? (0xffff, 0x200)
-            : throw new PlatformNotSupportedException("SO_REUSEPORT is available on Linux, macOS and FreeBSD only.");
-        Span<byte> on = stackalloc byte[sizeof(int)];
-        BitConverter.TryWriteBytes(on, 1);
-        socket.SetRawSocketOption(level, name, on);
-    }
-
     private static void ValidateDatagramOptions(DatagramEndpointOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxDatagramSize, "options.MaxDatagramSize");
