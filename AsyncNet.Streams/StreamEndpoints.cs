@@ -107,7 +107,7 @@ public static class StreamEndpoints
     /// connection (asyncio's <c>start_unix_server</c>).
     /// </summary>
     /// <param name="loop">The loop to serve on.</param>
-    /// <param name="handler">Serves one connection, as for <see cref="StartServerAsync"/>.</param>
+    /// <param name="handler">Serves one connection, as for <see cref="StartServerAsync(EventLoop, Func{StreamReader, StreamWriter, Task}, string?, int, StreamOptions?, ServerOptions?, CancellationToken)"/>.</param>
     /// <param name="path">The socket's path; removed when the server closes.</param>
     /// <param name="options">Each reader's settings; <see langword="null"/> for <see cref="StreamOptions.Default"/>.</param>
     /// <param name="serverOptions">The server's settings; <see langword="null"/> for the defaults.</param>
@@ -133,6 +133,81 @@ public static class StreamEndpoints
         options.Validate(nameof(options));
         var server = new StreamServer(loop, handler);
         return Serving(server, loop.CreateUnixServerAsync(() => server.CreateProtocol(options), path, serverOptions, cancellationToken));
+    }
+
+    /// <summary>
+    /// Starts a TCP server on every loop of <paramref name="group"/> that runs <paramref name="handler"/> with a reader
+    /// and a writer for each connection; connections spread over the loops as <see cref="ServerOptions.Distribution"/> says.
+    /// </summary>
+    /// <param name="group">The loops to serve on.</param>
+    /// <param name="handler">
+    /// Serves one connection, on that connection's loop thread (its awaits resume there), as for
+    /// <see cref="StartServerAsync(EventLoop, Func{StreamReader, StreamWriter, Task}, string?, int, StreamOptions?, ServerOptions?, CancellationToken)"/>;
+    /// handlers of different connections may run on different threads at once.
+    /// </param>
+    /// <param name="host">The address to listen on; <see langword="null"/> or empty for every interface.</param>
+    /// <param name="port">The TCP port; 0 lets the OS choose (see <see cref="GroupServer.Port"/>).</param>
+    /// <param name="options">Each reader's settings; <see langword="null"/> for <see cref="StreamOptions.Default"/>.</param>
+    /// <param name="serverOptions">The server's and each connection's transport settings; <see langword="null"/> for <see cref="ServerOptions.Default"/>.</param>
+    /// <param name="cancellationToken">Cancels name resolution.</param>
+    /// <returns>The server; the group shuts it down with itself (connections closed gracefully, then aborted after the grace period).</returns>
+    /// <remarks>May be called from any thread. The task fails with <see cref="AddressInUseException"/> when the port is taken.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="group"/> or <paramref name="handler"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> or an option is out of range.</exception>
+    /// <exception cref="ObjectDisposedException">The group is shutting down.</exception>
+    public static Task<GroupServer> StartServerAsync(
+        this EventLoopGroup group,
+        Func<StreamReader, StreamWriter, Task> handler,
+        string? host,
+        int port,
+        StreamOptions? options = null,
+        ServerOptions? serverOptions = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        return group.CreateServerAsync(GroupProtocols(handler, options), host, port, serverOptions, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a server on the Unix socket at <paramref name="path"/> for every loop of <paramref name="group"/>, running
+    /// <paramref name="handler"/> for each connection on the loop it is handed to.
+    /// </summary>
+    /// <param name="group">The loops to serve on.</param>
+    /// <param name="handler">Serves one connection, as for <see cref="StartServerAsync(EventLoopGroup, Func{StreamReader, StreamWriter, Task}, string?, int, StreamOptions?, ServerOptions?, CancellationToken)"/>.</param>
+    /// <param name="path">The socket's path; removed when the server closes.</param>
+    /// <param name="options">Each reader's settings; <see langword="null"/> for <see cref="StreamOptions.Default"/>.</param>
+    /// <param name="serverOptions">The server's settings; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Checked before the socket is created.</param>
+    /// <returns>The server; the group shuts it down with itself.</returns>
+    /// <remarks>May be called from any thread.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="group"/>, <paramref name="handler"/> or <paramref name="path"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ObjectDisposedException">The group is shutting down.</exception>
+    public static Task<GroupServer> StartUnixServerAsync(
+        this EventLoopGroup group,
+        Func<StreamReader, StreamWriter, Task> handler,
+        string path,
+        StreamOptions? options = null,
+        ServerOptions? serverOptions = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        return group.CreateUnixServerAsync(GroupProtocols(handler, options), path, serverOptions, cancellationToken);
+    }
+
+    /// <summary>The protocol factory of a group's stream server: each protocol runs its handler on the loop that made it.</summary>
+    private static Func<StreamProtocol> GroupProtocols(Func<StreamReader, StreamWriter, Task> handler, StreamOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        options ??= StreamOptions.Default;
+        options.Validate(nameof(options));
+        return () =>
+        {
+            // The group calls the factory on the loop that will serve the connection.
+            EventLoop loop = EventLoop.Current ?? throw new InvalidOperationException("A group's protocol factory runs on one of its loops.");
+            return new StreamProtocol(loop, options, (reader, writer) => loop.CreateTask(() => StreamServer.RunHandlerAsync(loop, handler, reader, writer, handler)));
+        };
     }
 
     // These await in the loop's context on purpose: the caller is on the loop thread, and finishing there lets its own

@@ -6,8 +6,8 @@ namespace AsyncNet.Streams;
 
 /// <summary>
 /// A server that runs a handler with a <see cref="StreamReader"/> and a <see cref="StreamWriter"/> for each connection
-/// (asyncio's <c>start_server</c> result). Made by <see cref="StreamEndpoints.StartServerAsync"/> and
-/// <see cref="StreamEndpoints.StartUnixServerAsync"/>.
+/// (asyncio's <c>start_server</c> result). Made by <see cref="StreamEndpoints.StartServerAsync(EventLoop, Func{StreamReader, StreamWriter, Task}, string?, int, StreamOptions?, ServerOptions?, CancellationToken)"/> and
+/// <see cref="StreamEndpoints.StartUnixServerAsync(EventLoop, Func{StreamReader, StreamWriter, Task}, string, StreamOptions?, ServerOptions?, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -134,19 +134,34 @@ public sealed class StreamServer : IAsyncDisposable
         }
     }
 
-    private async Task RunHandlerAsync(StreamReader reader, StreamWriter writer)
+    /// <summary>
+    /// Runs one connection's handler as every stream server does: a failure goes to the loop's exception handler, and the
+    /// writer is closed when the handler ends, however it ends. Never fails itself.
+    /// </summary>
+    internal static async Task RunHandlerAsync(EventLoop loop, Func<StreamReader, StreamWriter, Task> handler, StreamReader reader, StreamWriter writer, object source)
     {
         try
         {
-            await _handler(reader, writer);
+            await handler(reader, writer);
         }
         catch (Exception ex)
         {
-            _loop.CallExceptionHandler(new LoopExceptionContext("Unhandled exception in a stream server's handler", ex) { Source = this });
+            loop.CallExceptionHandler(new LoopExceptionContext("Unhandled exception in a stream server's handler", ex) { Source = source });
         }
         finally
         {
             writer.Close();
+        }
+    }
+
+    private async Task RunHandlerAsync(StreamReader reader, StreamWriter writer)
+    {
+        try
+        {
+            await RunHandlerAsync(_loop, _handler, reader, writer, this);
+        }
+        finally
+        {
             _writers.Remove(writer);
         }
     }

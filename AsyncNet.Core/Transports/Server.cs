@@ -19,8 +19,11 @@ namespace AsyncNet.Transports;
 /// </remarks>
 public sealed class Server : IAsyncDisposable
 {
-    /// <summary>How long accepting pauses after the process ran out of descriptors (asyncio's ACCEPT_RETRY_DELAY).</summary>
-    private static readonly TimeSpan s_acceptRetryDelay = TimeSpan.FromSeconds(1);
+    /// <summary>The first pause of accepting after the process ran out of descriptors; each failed retry doubles it.</summary>
+    private static readonly TimeSpan s_acceptRetryFirstDelay = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The longest pause between accept retries while descriptors stay short (asyncio's ACCEPT_RETRY_DELAY).</summary>
+    private static readonly TimeSpan s_acceptRetryMaxDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>At most this many accepts per readiness of a listening socket, so a connect storm cannot starve established connections.</summary>
     private const int MaxAcceptsPerReady = 16;
@@ -38,6 +41,13 @@ public sealed class Server : IAsyncDisposable
     private bool _closed;
     private bool _acceptPaused;
     private TaskCompletionSource? _closedSource;
+
+    // Out of descriptors: the current pause between retries; zero when accepting works (the episode is over).
+    private TimeSpan _acceptRetryDelay;
+
+    // Written on the loop thread, read from any (a group's least-connections choice, reports).
+    private volatile int _connectionCount;
+    private long _acceptedCount;
 
     internal Server(EventLoop loop, IReadOnlyList<Socket> sockets, Func<IBaseProtocol> protocolFactory, ServerOptions options, string? unixPath)
     {
@@ -65,8 +75,20 @@ public sealed class Server : IAsyncDisposable
     /// <summary>Whether <see cref="Close"/> has been called.</summary>
     public bool IsClosed => _closed;
 
-    /// <summary>How many accepted connections are not lost yet.</summary>
-    public int ConnectionCount => _connections.Count;
+    /// <summary>How many accepted connections are not lost yet. May be read from any thread.</summary>
+    public int ConnectionCount => _connectionCount;
+
+    /// <summary>How many connections this server has accepted (or been handed by its group's acceptor) in all. May be read from any thread.</summary>
+    public long AcceptedCount => Interlocked.Read(ref _acceptedCount);
+
+    /// <summary>Whether accepting is paused because the process ran out of descriptors (it resumes by itself when some are free).</summary>
+    public bool IsAcceptPaused => _acceptPaused;
+
+    /// <summary>
+    /// Where a group's acceptor sends what it accepts (hand-off distribution), or null to serve every accepted socket here.
+    /// Called on this server's loop thread; takes ownership of the socket.
+    /// </summary>
+    internal Action<Socket>? HandOff { get; set; }
 
     /// <summary>Starts accepting connections; does nothing if the server already is.</summary>
     /// <exception cref="InvalidOperationException">The server is closed, or the call is not on the loop's thread.</exception>
@@ -188,14 +210,53 @@ public sealed class Server : IAsyncDisposable
         return $"Server({where}, {state}, Connections={_connections.Count})";
     }
 
-    internal void Attach(SocketStreamTransport transport) => _connections.Add(transport);
+    internal void Attach(SocketStreamTransport transport)
+    {
+        _connections.Add(transport);
+        _connectionCount = _connections.Count;
+    }
 
     internal void Detach(SocketStreamTransport transport)
     {
         if (_connections.Remove(transport))
         {
+            _connectionCount = _connections.Count;
             CompleteIfIdle();
         }
+    }
+
+    /// <summary>Serves a connection its group's acceptor accepted on another loop (hand-off); on this server's loop thread.</summary>
+    internal void Adopt(Socket connection)
+    {
+        if (_closed)
+        {
+            // The group is shutting down: the connection was never served, so nothing it sent was acknowledged.
+            connection.Dispose();
+            return;
+        }
+
+        Accepted(connection);
+    }
+
+    /// <summary>
+    /// Shuts this server down for its group: stops accepting, closes every connection gracefully, aborts what is still
+    /// open after <paramref name="gracePeriod"/>, and completes when every connection is lost. On the loop thread.
+    /// </summary>
+    internal async Task ShutdownAsync(TimeSpan gracePeriod)
+    {
+        Close();
+        CloseClients();
+        Task closed = WaitClosedAsync();
+        if (!closed.IsCompleted)
+        {
+            Task graceOver = Loop.SleepAsync(gracePeriod);
+            if (await Task.WhenAny(closed, graceOver).ConfigureAwait(true) != closed)
+            {
+                AbortClients();
+            }
+        }
+
+        await closed.ConfigureAwait(true);
     }
 
     private void CompleteIfIdle()
@@ -225,6 +286,11 @@ public sealed class Server : IAsyncDisposable
 
     private void ResumeAccepting()
     {
+        if (!_acceptPaused)
+        {
+            return;
+        }
+
         _acceptPaused = false;
         if (_serving)
         {
@@ -260,22 +326,49 @@ public sealed class Server : IAsyncDisposable
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
             {
-                // Out of descriptors or memory: the pending connection stays queued; try again in a while (asyncio).
-                NetworkException error = SocketErrors.Classify(ex, "accept", listener.Address);
-                string message = $"Accept failed on {listener.Address}; pausing accepting for {s_acceptRetryDelay.TotalSeconds:0} s";
-                Loop.CallExceptionHandler(new LoopExceptionContext(message, error) { Source = this });
-                _acceptPaused = true;
-                RemoveReaders();
-                Loop.CallLater(s_acceptRetryDelay, s_retryAccept, this);
+                PauseAccepting(ex, listener);
                 return;
             }
 
-            Accepted(connection);
+            _acceptRetryDelay = TimeSpan.Zero;
+            if (HandOff is { } handOff)
+            {
+                handOff(connection);
+            }
+            else
+            {
+                Accepted(connection);
+            }
         }
+    }
+
+    /// <summary>
+    /// Out of descriptors (EMFILE, ENFILE) or buffers: the pending connection stays queued in the kernel. Accepting pauses
+    /// instead of spinning on a listener that stays readable, and retries after a pause that doubles up to a second;
+    /// the loop's exception handler hears of it once per episode, not once per retry.
+    /// </summary>
+    private void PauseAccepting(SocketException failure, Listener listener)
+    {
+        if (_acceptRetryDelay == TimeSpan.Zero)
+        {
+            NetworkException error = SocketErrors.Classify(failure, "accept", listener.Address);
+            string message = $"Accept failed on {listener.Address} ({failure.SocketErrorCode}); accepting pauses and retries until descriptors are free";
+            Loop.CallExceptionHandler(new LoopExceptionContext(message, error) { Source = this });
+            _acceptRetryDelay = s_acceptRetryFirstDelay;
+        }
+        else
+        {
+            _acceptRetryDelay = TimeSpan.FromTicks(Math.Min(_acceptRetryDelay.Ticks * 2, s_acceptRetryMaxDelay.Ticks));
+        }
+
+        _acceptPaused = true;
+        RemoveReaders();
+        Loop.CallLater(_acceptRetryDelay, s_retryAccept, this);
     }
 
     private void Accepted(Socket connection)
     {
+        Interlocked.Increment(ref _acceptedCount);
         IBaseProtocol protocol;
         try
         {

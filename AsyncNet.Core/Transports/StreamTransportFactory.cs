@@ -16,7 +16,7 @@ using AsyncNet.Loop;
 namespace AsyncNet.Transports;
 
 /// <summary>Opens stream connections and starts stream servers on a loop: TCP over IPv4 or IPv6, and Unix sockets.</summary>
-public static class StreamTransportFactory
+public static partial class StreamTransportFactory
 {
     /// <summary>Opens a TCP connection to <paramref name="host"/>:<paramref name="port"/> (asyncio's <c>create_connection</c>).</summary>
     /// <typeparam name="TProtocol">The protocol type: it must implement <see cref="IProtocol"/> or <see cref="IBufferedProtocol"/>.</typeparam>

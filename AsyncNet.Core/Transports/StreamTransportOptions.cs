@@ -164,7 +164,15 @@ public sealed record ServerOptions : StreamTransportOptions
     public bool ReusePort { get; init; }
 
     /// <summary>Whether the server accepts connections as soon as it is created; otherwise call <see cref="Server.StartServing"/>. The default is <see langword="true"/>.</summary>
+    /// <remarks>A server started on an <see cref="Loop.EventLoopGroup"/> always starts serving.</remarks>
     public bool StartServing { get; init; } = true;
+
+    /// <summary>
+    /// How a server started on an <see cref="Loop.EventLoopGroup"/> spreads connections over the loops; ignored by a
+    /// server on one loop. The default is <see cref="AcceptDistribution.Auto"/>: one SO_REUSEPORT listener per loop for
+    /// TCP on Linux, one acceptor handing connections round-robin otherwise.
+    /// </summary>
+    public AcceptDistribution Distribution { get; init; } = AcceptDistribution.Auto;
 
     /// <inheritdoc/>
     private protected override void Validate(string parameterName)
@@ -173,6 +181,11 @@ public sealed record ServerOptions : StreamTransportOptions
         if (Backlog < 1)
         {
             throw new ArgumentOutOfRangeException(parameterName, Backlog, "Backlog must be positive.");
+        }
+
+        if (!Enum.IsDefined(Distribution))
+        {
+            throw new ArgumentOutOfRangeException(parameterName, Distribution, "Distribution is not an AcceptDistribution value.");
         }
     }
 }

@@ -88,7 +88,7 @@ public static class FramedEndpoints
     /// it accepts, every one with the same heartbeat.
     /// </summary>
     /// <param name="loop">The loop to serve on.</param>
-    /// <param name="handler">Serves one connection, as for <see cref="StreamEndpoints.StartServerAsync"/>: when its task completes the connection is closed.</param>
+    /// <param name="handler">Serves one connection, as for <see cref="StreamEndpoints.StartServerAsync(EventLoop, Func{StreamReader, StreamWriter, Task}, string?, int, StreamOptions?, ServerOptions?, CancellationToken)"/>: when its task completes the connection is closed.</param>
     /// <param name="host">The address to listen on; <see langword="null"/> or empty for every interface.</param>
     /// <param name="port">The TCP port; 0 lets the OS choose (see <see cref="StreamServer.Sockets"/>).</param>
     /// <param name="format">The frame layout, both ways.</param>
@@ -126,7 +126,7 @@ public static class FramedEndpoints
     /// <see cref="FramedConnection"/> for each connection, every one with the same heartbeat.
     /// </summary>
     /// <param name="loop">The loop to serve on.</param>
-    /// <param name="handler">Serves one connection, as for <see cref="StartFramedServerAsync"/>.</param>
+    /// <param name="handler">Serves one connection, as for <see cref="StartFramedServerAsync(EventLoop, Func{FramedConnection, Task}, string?, int, LengthFieldFormat, HeartbeatOptions?, StreamOptions?, ServerOptions?, CancellationToken)"/>.</param>
     /// <param name="path">The socket's path; removed when the server closes.</param>
     /// <param name="format">The frame layout, both ways.</param>
     /// <param name="heartbeat">The heartbeat of every accepted connection, or <see langword="null"/> for none.</param>
@@ -155,6 +155,79 @@ public static class FramedEndpoints
         HeartbeatPing? ping = Prepare(format, heartbeat, ref options);
         serverOptions = WithHeartbeat(serverOptions, heartbeat, nameof(serverOptions));
         return loop.StartUnixServerAsync(Serve(handler, format, ping), path, options, serverOptions, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a TCP server on every loop of <paramref name="group"/> that runs <paramref name="handler"/> with a
+    /// <see cref="FramedConnection"/> for each connection, every one with the same heartbeat; connections spread over the
+    /// loops as <see cref="ServerOptions.Distribution"/> says, each handler running on its connection's loop.
+    /// </summary>
+    /// <param name="group">The loops to serve on.</param>
+    /// <param name="handler">Serves one connection, on that connection's loop thread.</param>
+    /// <param name="host">The address to listen on; <see langword="null"/> or empty for every interface.</param>
+    /// <param name="port">The TCP port; 0 lets the OS choose (see <see cref="GroupServer.Port"/>).</param>
+    /// <param name="format">The frame layout, both ways.</param>
+    /// <param name="heartbeat">The heartbeat of every accepted connection, or <see langword="null"/> for none.</param>
+    /// <param name="options">Each reader's settings; <see langword="null"/> for <see cref="StreamOptions.Default"/>.</param>
+    /// <param name="serverOptions">The server's and each connection's transport settings, without <see cref="StreamTransportOptions.Idle"/> when there is a heartbeat; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Cancels name resolution.</param>
+    /// <returns>The server; the group shuts it down with itself.</returns>
+    /// <remarks>May be called from any thread.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="group"/>, <paramref name="handler"/> or <paramref name="format"/> is null.</exception>
+    /// <exception cref="ArgumentException">The heartbeat's ping cannot be framed in <paramref name="format"/>; or <paramref name="serverOptions"/> sets idle options beside a heartbeat.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> or an option is out of range.</exception>
+    /// <exception cref="ObjectDisposedException">The group is shutting down.</exception>
+    public static Task<GroupServer> StartFramedServerAsync(
+        this EventLoopGroup group,
+        Func<FramedConnection, Task> handler,
+        string? host,
+        int port,
+        LengthFieldFormat format,
+        HeartbeatOptions? heartbeat = null,
+        StreamOptions? options = null,
+        ServerOptions? serverOptions = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(handler);
+        HeartbeatPing? ping = Prepare(format, heartbeat, ref options);
+        serverOptions = WithHeartbeat(serverOptions, heartbeat, nameof(serverOptions));
+        return group.StartServerAsync(Serve(handler, format, ping), host, port, options, serverOptions, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a server on the Unix socket at <paramref name="path"/> for every loop of <paramref name="group"/>, running
+    /// <paramref name="handler"/> with a <see cref="FramedConnection"/> for each connection on the loop it is handed to.
+    /// </summary>
+    /// <param name="group">The loops to serve on.</param>
+    /// <param name="handler">Serves one connection, on that connection's loop thread.</param>
+    /// <param name="path">The socket's path; removed when the server closes.</param>
+    /// <param name="format">The frame layout, both ways.</param>
+    /// <param name="heartbeat">The heartbeat of every accepted connection, or <see langword="null"/> for none.</param>
+    /// <param name="options">Each reader's settings; <see langword="null"/> for <see cref="StreamOptions.Default"/>.</param>
+    /// <param name="serverOptions">The server's settings, without <see cref="StreamTransportOptions.Idle"/> when there is a heartbeat; <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Checked before the socket is created.</param>
+    /// <returns>The server; the group shuts it down with itself.</returns>
+    /// <remarks>May be called from any thread.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="group"/>, <paramref name="handler"/>, <paramref name="path"/> or <paramref name="format"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty; or the heartbeat's ping cannot be framed in <paramref name="format"/>; or <paramref name="serverOptions"/> sets idle options beside a heartbeat.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ObjectDisposedException">The group is shutting down.</exception>
+    public static Task<GroupServer> StartFramedUnixServerAsync(
+        this EventLoopGroup group,
+        Func<FramedConnection, Task> handler,
+        string path,
+        LengthFieldFormat format,
+        HeartbeatOptions? heartbeat = null,
+        StreamOptions? options = null,
+        ServerOptions? serverOptions = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(handler);
+        HeartbeatPing? ping = Prepare(format, heartbeat, ref options);
+        serverOptions = WithHeartbeat(serverOptions, heartbeat, nameof(serverOptions));
+        return group.StartUnixServerAsync(Serve(handler, format, ping), path, options, serverOptions, cancellationToken);
     }
 
     /// <summary>Encodes the heartbeat's ping and makes its callback the stream options' idle callback (before the caller's own).</summary>

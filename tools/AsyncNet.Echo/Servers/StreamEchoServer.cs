@@ -9,7 +9,7 @@ namespace AsyncNet.Echo.Servers;
 
 /// <summary>
 /// The stream-level echo, asyncio's canonical one: <c>n = await reader.ReadAsync(buffer)</c>, <c>writer.Write</c>,
-/// <c>await writer.DrainAsync()</c>, on <see cref="StreamEndpoints.StartServerAsync"/>.
+/// <c>await writer.DrainAsync()</c>, on <see cref="StreamEndpoints.StartServerAsync(Loop.EventLoop, Func{StreamReader, StreamWriter, Task}, string?, int, StreamOptions?, ServerOptions?, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
 /// Each handler runs on the loop thread; a read waiting there completes inside the transport's read callback, so the
