@@ -24,8 +24,8 @@ type ReadResult =
     | Cancelled
     | Failed of error: string
 
-/// The list model of a reader: the whole stream as one array and a position in it. asyncio's rules (SEMANTICS.md,
-/// "Streams"), stated over the bytes that will ever arrive, so the chunking cannot matter; where the real reader's
+/// The list model of a reader: the whole stream as one array and a position in it. asyncio's rules (as the reader's
+/// docs state them), stated over the bytes that will ever arrive, so the chunking cannot matter; where the real reader's
 /// answer depends on how much had arrived (how many bytes a `Read` returns, how far a limit overrun looked), the model
 /// gives the range of right answers.
 [<RequireQualifiedAccess>]

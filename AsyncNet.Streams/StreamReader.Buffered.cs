@@ -14,14 +14,14 @@ namespace AsyncNet.Streams;
 /// inline on the loop thread), whose work is a <see cref="BufferedAttempt{T}"/>: given the reader, it calls
 /// <see cref="PeekBuffered"/>, perhaps <see cref="Consume"/>, and either finishes with a result or says how many bytes
 /// it needs. The reader then waits until that many bytes are buffered (or the stream ends) before trying it again;
-/// a need above <see cref="Limit"/> resumes reading like any read's (SEMANTICS, "Streams"), so it cannot deadlock.
+/// a need above <see cref="Limit"/> resumes reading like any read's, so it cannot deadlock.
 /// </para>
 /// <para>
 /// Lifetimes: a peeked sequence and every slice of it are valid until the next read of any kind on this reader starts
 /// (the next try of the same read included). <see cref="Consume"/> does not end them: it takes the bytes out of
 /// <see cref="BufferedBytes"/> at once, but their arrays go back to the pool only when the next read starts. So a
 /// frame's payload handed out by a finished read stays readable until the caller's next read. Flow control counts
-/// only unconsumed bytes, so memory may exceed its bound (SEMANTICS, "Streams") by that one held payload.
+/// only unconsumed bytes, so memory may exceed its bound (unread ≤ max(limit, what a pending read needs) + one segment) by that one held payload.
 /// </para>
 /// </remarks>
 public sealed partial class StreamReader

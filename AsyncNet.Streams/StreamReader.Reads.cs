@@ -5,7 +5,7 @@ namespace AsyncNet.Streams;
 /// An attempt returns <see langword="true"/> with its result, throws the read's failure, or records what it needs with
 /// <c>Wait</c> and returns <see langword="false"/>. It consumes bytes only when it finishes (or fails with an
 /// exception that says it consumed them), so a read cancelled while waiting has consumed nothing. asyncio's edge
-/// rules are followed exactly (see SEMANTICS.md, "Streams").
+/// rules are followed exactly (each method's remarks state them).
 /// </remarks>
 public sealed partial class StreamReader
 {

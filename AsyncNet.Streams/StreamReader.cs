@@ -11,7 +11,7 @@
 // - Threads: the producer half (Publish, FeedEof, Fail, UpdateFlowControl) runs on the loop thread. The consumer half
 //   (every read) runs on whichever thread calls it, one read at a time (_readInProgress), and owns _queue,
 //   _discardingLine and the pending read meanwhile. Shared state is _unread, _need, _paused, _eof and _exception.
-// - Flow control (SEMANTICS, "Streams"): the loop pauses the transport's reading when unread bytes exceed
+// - Flow control: the loop pauses the transport's reading when unread bytes exceed
 //   max(limit, what a waiting read needs) or the channel is full, and resumes when they fall to limit / 2 or below,
 //   or below what a waiting read needs. So ReadExactlyAsync(n > limit) resumes reading instead of deadlocking, and
 //   unread ≤ max(limit, need) + one segment holds: the check runs after every segment is published.
@@ -19,7 +19,7 @@
 // - Waiting: a read that cannot finish from what is buffered waits on the channel (WaitToReadAsync) through a
 //   PendingRead reused by every read of this reader, so waiting allocates nothing. The channel allows synchronous
 //   continuations: a read waiting on the loop thread finishes inside BufferUpdated, and its awaiter continues there
-//   too (the consumer "on the loop thread, synchronously as the segment is published" of PERF-FACTS). An awaiter on
+//   too (the consumer "on the loop thread, synchronously as the segment is published" measured as the cheapest hand-over). An awaiter on
 //   another thread always continues on the thread pool, never on the loop thread.
 // - Zero-copy reads (StreamReader.Buffered.cs, internal, for framing): a read operation peeks at the queue as a
 //   ReadOnlySequence over its arrays and consumes what it used; consumed bytes leave _unread at once but their arrays

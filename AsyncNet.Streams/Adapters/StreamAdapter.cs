@@ -27,7 +27,7 @@ namespace AsyncNet.Streams.Adapters;
 /// </para>
 /// <para>The stream is not seekable. As the reader, it allows one read at a time.</para>
 /// </remarks>
-public sealed class StreamAdapter : Stream
+internal sealed class StreamAdapter : Stream
 {
     private const string LoopThreadMessage =
         "A synchronous {0} on the event loop's thread would block the loop and deadlock; use {0}Async there.";

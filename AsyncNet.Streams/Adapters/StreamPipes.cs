@@ -8,7 +8,7 @@ namespace AsyncNet.Streams.Adapters;
 /// </summary>
 public static class StreamPipes
 {
-    /// <summary>Creates a duplex pipe over <paramref name="reader"/> and <paramref name="writer"/>, through a <see cref="StreamAdapter"/>.</summary>
+    /// <summary>Creates a duplex pipe over <paramref name="reader"/> and <paramref name="writer"/>, through the connection viewed as a <see cref="Stream"/> (<see cref="StreamAdapterExtensions.AsStream"/>).</summary>
     /// <param name="reader">The connection's reader.</param>
     /// <param name="writer">The connection's writer.</param>
     /// <param name="readerOptions">
@@ -46,7 +46,7 @@ public static class StreamPipes
 /// <summary>A <see cref="PipeReader"/>/<see cref="PipeWriter"/> pair over one connection, made by <see cref="StreamPipes.Create"/>.</summary>
 public sealed class StreamDuplexPipe : IDuplexPipe, IAsyncDisposable
 {
-    internal StreamDuplexPipe(StreamAdapter stream, PipeReader input, PipeWriter output)
+    internal StreamDuplexPipe(Stream stream, PipeReader input, PipeWriter output)
     {
         Stream = stream;
         Input = input;
@@ -60,7 +60,7 @@ public sealed class StreamDuplexPipe : IDuplexPipe, IAsyncDisposable
     public PipeWriter Output { get; }
 
     /// <summary>Gets the stream both sides run over.</summary>
-    public StreamAdapter Stream { get; }
+    public Stream Stream { get; }
 
     /// <summary>Completes the input and the output (flushing what the output buffers), then closes the connection and waits until it is closed.</summary>
     /// <returns>A task that completes when the connection is closed.</returns>

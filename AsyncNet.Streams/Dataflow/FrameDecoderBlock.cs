@@ -13,7 +13,7 @@ namespace AsyncNet.Streams.Dataflow;
 /// <remarks>
 /// The decoder reads the segments in place (a frame spanning several is decoded across them without copying); each
 /// frame's payload is then copied into an array of its own, because a frame outlives the segments it came from and
-/// must not pin a large segment for a few bytes. Faults follow SEMANTICS ("Framing"): see <see cref="FramingBlocks.CreateDecoder"/>.
+/// must not pin a large segment for a few bytes. Faults: every frame decoded before a bad one is offered first, then the block faults with the decoder's exception (see <see cref="FramingBlocks.CreateDecoder"/>).
 /// </remarks>
 internal sealed class FrameDecoderBlock : SequentialPropagatorBlock<ReadOnlyMemory<byte>, Frame>
 {

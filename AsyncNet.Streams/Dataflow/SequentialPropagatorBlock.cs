@@ -6,7 +6,7 @@
 //   sends it to the output BufferBlock and waits while that is full: a slow consumer fills the output, then the input,
 //   then postpones offers upstream. Both are bounded by the options' BoundedCapacity.
 // - Faults: Dataflow faults a block at once and drops what its output holds. That would lose the frames decoded before
-//   a corrupt one, which SEMANTICS promises to deliver first. So a fault raised by ProcessAsync (or by CheckInputEnd)
+//   a corrupt one, which the framing rules promise to deliver first. So a fault raised by ProcessAsync (or by CheckInputEnd)
 //   only *completes* the output: what it holds is still offered, and this block's Completion faults once the last of
 //   it was taken. Completion is therefore this block's own task, not the output's, and LinkTo propagates it itself,
 //   exactly as Dataflow does (Fault with the AggregateException; Complete when cancelled). Propagating links live in a

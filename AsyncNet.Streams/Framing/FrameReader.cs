@@ -40,7 +40,7 @@ namespace AsyncNet.Streams.Framing;
 /// the next call returns the whole frame.
 /// </para>
 /// <para>
-/// Faults (see SEMANTICS, "Framing"): every frame completed before a bad one is returned first; then the call fails
+/// Faults: every frame completed before a bad one is returned first; then the call fails
 /// with the decoder's <see cref="InvalidFrameException"/> (<see cref="FrameTooLargeException"/>,
 /// <see cref="CorruptFrameException"/> or <see cref="ChecksumMismatchException"/>), the connection is closed (what was
 /// written is flushed first), and every later call fails with the same exception. The exception: an oversized frame

@@ -13,7 +13,7 @@ namespace AsyncNet.Streams.Framing.Codec;
 /// Uses carry-less multiplication (PCLMULQDQ, folding 64 bytes a step) on x86 and the CRC32 instructions on
 /// Arm64 where the CPU has them, and slicing by 8 otherwise. Thread-safe and allocation-free.
 /// </remarks>
-public static class Crc32
+internal static class Crc32
 {
     private static readonly uint[] s_tables = CrcSlicing.CreateTables(0xEDB88320u);
 

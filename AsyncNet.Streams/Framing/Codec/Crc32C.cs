@@ -13,7 +13,7 @@ namespace AsyncNet.Streams.Framing.Codec;
 /// Uses the CPU's CRC32 instruction (SSE4.2 on x86, the CRC extension on Arm64) where there is one, 8 bytes a
 /// step, and slicing by 8 otherwise. Thread-safe and allocation-free.
 /// </remarks>
-public static class Crc32C
+internal static class Crc32C
 {
     private static readonly uint[] s_tables = CrcSlicing.CreateTables(0x82F63B78u);
 
