@@ -163,7 +163,7 @@ public sealed class StreamAdapterTests : IDisposable
                 0);
 
             var connection = await _test.Loop.OpenConnectionAsync("127.0.0.1", Port(server));
-            await using Stream stream = connection.AsStream();
+            await using var stream = (StreamAdapter)connection.AsStream();
 
             // Blocking calls on a pool thread while the loop runs here.
             byte[] echoed = await Task.Run(() =>
