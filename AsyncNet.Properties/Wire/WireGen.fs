@@ -3,7 +3,9 @@ namespace AsyncNet.Properties
 // Generators and shrinkers of the wire laws' cases. A case's chunking is a plan of chunk sizes, not cuts of a known
 // length: the sizes are used in order (0 is an empty chunk, a size past the end takes what is left), and whatever
 // remains after the last goes as one chunk. So the messages and the plan shrink independently: dropping a message
-// keeps the plan valid, and dropping a size merges its bytes into the next chunk. Shrinking goes toward fewer
+// keeps the plan valid, and dropping a size merges its bytes into the next chunk. When a message shrinks or goes, the
+// plan's cuts move with it (remapPlan): a cut keeps its distance from the end of its message, so a cut between a
+// message's CR and LF stays between them. Shrinking goes toward fewer
 // messages, smaller messages, fewer chunks and smaller chunks, so a failure ends at a minimal message list and the
 // fewest cuts that still break the decoder.
 
@@ -117,6 +119,60 @@ module WireGen =
                     yield array |> Array.updateAt i smaller |> List.ofArray
         }
 
+    /// shrinkList's candidates, each with where every old element went (None for the one dropped).
+    let private shrinkListMapped (shrinkItem: 'T -> seq<'T>) (items: 'T list) : seq<'T list * (int -> int option)> =
+        let array = List.toArray items
+
+        seq {
+            for i in 0 .. array.Length - 1 do
+                yield
+                    array |> Array.removeAt i |> List.ofArray,
+                    (fun j ->
+                        if j < i then Some j
+                        elif j = i then None
+                        else Some(j - 1))
+
+            for i in 0 .. array.Length - 1 do
+                for smaller in shrinkItem array[i] do
+                    yield array |> Array.updateAt i smaller |> List.ofArray, Some
+        }
+
+    /// Moves a plan's cuts along when the stream's segments (messages, bad bytes) change: a cut inside segment j keeps
+    /// its distance from the segment's end (at most the new segment's length); a cut inside a dropped segment moves
+    /// to where that segment was; cuts past the end (empty chunks) stay past the end.
+    let remapPlan (oldLengths: int list) (newLengths: int list) (newIndex: int -> int option) (plan: int list) : int list =
+        let starts lengths =
+            lengths |> List.scan (+) 0 |> List.toArray
+
+        let oldStarts = starts oldLengths
+        let newStarts = starts newLengths
+        let newLengths = List.toArray newLengths
+        let oldTotal = oldStarts[oldStarts.Length - 1]
+        let newTotal = newStarts[newStarts.Length - 1]
+
+        let rec survivingStart j =
+            if j >= oldStarts.Length - 1 then
+                newTotal
+            else
+                match newIndex j with
+                | Some k -> newStarts[k]
+                | None -> survivingStart (j + 1)
+
+        let move cut =
+            if cut >= oldTotal then
+                newTotal
+            else
+                let j = (oldStarts |> Array.findIndexBack (fun start -> start <= cut))
+
+                match newIndex j with
+                | Some k -> newStarts[k + 1] - min (oldStarts[j + 1] - cut) newLengths[k]
+                | None -> survivingStart (j + 1)
+
+        let cuts =
+            plan |> List.scan (fun cut size -> min oldTotal (cut + max size 0)) 0 |> List.tail |> List.map move
+
+        0 :: cuts |> List.pairwise |> List.map (fun (previous, cut) -> max 0 (cut - previous))
+
     /// A format's message shrinker as an F# function (no smaller messages when it has none).
     let shrinkMessage (format: WireFormat<'T>) : 'T -> seq<'T> =
         match format.ShrinkMessage with
@@ -142,11 +198,20 @@ module WireGen =
             return { Messages = messages; Chunks = plan }
         }
 
-    /// Fewer messages, smaller messages, then a smaller plan.
+    let private lengths (format: WireFormat<'T>) (messages: 'T list) : int list =
+        messages |> List.map (fun m -> (format.Encode.Invoke m).Length)
+
+    /// Fewer messages, smaller messages (the plan's cuts moving with them, then as they were), then a smaller plan.
     let shrinkCase (format: WireFormat<'T>) (case: WireCase<'T>) : seq<WireCase<'T>> =
         seq {
-            for messages in shrinkList (shrinkMessage format) case.Messages do
-                yield { case with Messages = messages }
+            for messages, newIndex in shrinkListMapped (shrinkMessage format) case.Messages do
+                let moved =
+                    remapPlan (lengths format case.Messages) (lengths format messages) newIndex case.Chunks
+
+                yield { Messages = messages; Chunks = moved }
+
+                if moved <> case.Chunks then
+                    yield { case with Messages = messages }
 
             for plan in shrinkPlan case.Chunks do
                 yield { case with Chunks = plan }
@@ -172,14 +237,37 @@ module WireGen =
                     }
             }
 
-    /// Fewer or smaller valid messages on either side, then a smaller plan (the invalid bytes are kept as they are).
+    /// Fewer or smaller valid messages on either side (the plan's cuts moving with them), then a smaller plan (the
+    /// invalid bytes are kept as they are).
     let shrinkFaultCase (format: WireFormat<'T>) (case: WireFaultCase<'T>) : seq<WireFaultCase<'T>> =
-        seq {
-            for later in shrinkList (shrinkMessage format) case.Later do
-                yield { case with Later = later }
+        let segments (c: WireFaultCase<'T>) =
+            lengths format c.Earlier @ [ c.Bad.Length ] @ lengths format c.Later
 
-            for earlier in shrinkList (shrinkMessage format) case.Earlier do
-                yield { case with Earlier = earlier }
+        let moved (smaller: WireFaultCase<'T>) newIndex =
+            seq {
+                let chunks = remapPlan (segments case) (segments smaller) newIndex case.Chunks
+                yield { smaller with Chunks = chunks }
+
+                if chunks <> case.Chunks then
+                    yield smaller
+            }
+
+        let before = case.Earlier.Length
+
+        seq {
+            for later, laterIndex in shrinkListMapped (shrinkMessage format) case.Later do
+                yield!
+                    moved { case with Later = later } (fun j ->
+                        if j <= before then
+                            Some j
+                        else
+                            laterIndex (j - before - 1) |> Option.map (fun k -> k + before + 1))
+
+            for earlier, earlierIndex in shrinkListMapped (shrinkMessage format) case.Earlier do
+                let shift = earlier.Length - before
+
+                yield!
+                    moved { case with Earlier = earlier } (fun j -> if j < before then earlierIndex j else Some(j + shift))
 
             for plan in shrinkPlan case.Chunks do
                 yield { case with Chunks = plan }
@@ -202,15 +290,30 @@ module WireGen =
                 }
         }
 
-    /// Fewer or smaller whole messages, fewer bytes of the cut one, a smaller cut one, then a smaller plan.
+    /// Fewer or smaller whole messages (the plan's cuts moving with them), fewer bytes of the cut one, a smaller cut
+    /// one, then a smaller plan.
     let shrinkTruncatedCase (format: WireFormat<'T>) (case: WireTruncatedCase<'T>) : seq<WireTruncatedCase<'T>> =
+        let segments (c: WireTruncatedCase<'T>) = lengths format c.Complete @ [ c.Kept ]
+        let whole = case.Complete.Length
+
         seq {
-            for complete in shrinkList (shrinkMessage format) case.Complete do
-                yield { case with Complete = complete }
+            for complete, completeIndex in shrinkListMapped (shrinkMessage format) case.Complete do
+                let smaller = { case with Complete = complete }
+                let shift = complete.Length - whole
+
+                let chunks =
+                    remapPlan (segments case) (segments smaller) (fun j -> if j < whole then completeIndex j else Some(j + shift)) case.Chunks
+
+                yield { smaller with Chunks = chunks }
+
+                if chunks <> case.Chunks then
+                    yield smaller
 
             if case.Kept > 1 then
-                yield { case with Kept = 1 }
-                yield { case with Kept = case.Kept - 1 }
+                for kept in [ 1; case.Kept - 1 ] |> List.distinct do
+                    let smaller = { case with Kept = kept }
+                    yield { smaller with Chunks = remapPlan (segments case) (segments smaller) Some case.Chunks }
+                    yield smaller
 
             for smaller in shrinkMessage format case.Cut do
                 if case.Kept < (format.Encode.Invoke smaller).Length then

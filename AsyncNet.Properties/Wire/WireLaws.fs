@@ -16,14 +16,14 @@ type WireLaw =
     /// After every chunk the decoder has returned exactly the messages whose last byte has arrived, and buffers exactly
     /// the bytes after them: nothing consumed past the last complete message, nothing held back.
     | Consumption = 1
-    /// After every chunk, valid or not, the decoder buffers at most the format's MaxBufferedBytes.
-    | Bounded = 2
     /// Bytes that are not the format fault the decoder no later than the chunk that brings their last byte, after every
     /// message completed before them was returned, and no message is made of them.
-    | FaultOrder = 3
+    | FaultOrder = 2
     /// A stream cut inside a message ends as Incomplete, after the whole messages before it, and no message is invented
     /// from the partial bytes.
-    | Truncation = 4
+    | Truncation = 3
+    /// After every chunk, valid or not, the decoder buffers at most the format's MaxBufferedBytes.
+    | Bounded = 4
 
 /// The wire laws as verdicts and FsCheck properties, for any format a user describes with WireFormat.
 [<RequireQualifiedAccess>]
