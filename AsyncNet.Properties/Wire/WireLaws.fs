@@ -29,7 +29,7 @@ type WireLaw =
 [<RequireQualifiedAccess>]
 module WireLaws =
 
-    let private faultedOnValid (format: WireFormat<'T>) (trace: WireTrace<'T>) : string option =
+    let internal faultedOnValid (format: WireFormat<'T>) (trace: WireTrace<'T>) : string option =
         match trace.Fault, trace.EndingFault with
         | Some step, _ ->
             Some
@@ -57,12 +57,10 @@ module WireLaws =
             Some "the stream ended after a whole message, but EndOfStream said Incomplete"
         | None -> None
 
-    /// Consumption: after each chunk, the messages returned and the bytes buffered are exactly what the bytes fed allow.
-    let consumptionVerdict (format: WireFormat<'T>) (case: WireCase<'T>) : string option =
-        let trace =
-            WireRun.run format (WireRun.encodeAll format case.Messages) case.Chunks false
-
-        let ends = ends format case.Messages |> List.toArray
+    /// After each chunk of a trace: the messages returned and the bytes buffered are exactly what the bytes fed allow,
+    /// given where each expected message ends.
+    let internal consumptionOf (format: WireFormat<'T>) (expected: 'T list) (trace: WireTrace<'T>) : string option =
+        let ends = ends format expected |> List.toArray
 
         let rec check (returned: int) (steps: WireStep<'T> list) =
             match steps with
@@ -75,7 +73,7 @@ module WireLaws =
 
                 if returned > complete then
                     Some
-                        $"after {step.Fed} bytes the decoder had returned {returned} messages, but only {complete} had arrived whole (message {complete + 1} ends at byte {ends[complete]})"
+                        $"after {step.Fed} bytes the decoder had returned {returned} messages, but only {complete} had arrived whole"
                 elif returned < complete then
                     Some
                         $"after {step.Fed} bytes the decoder had returned {returned} messages, but {complete} had arrived whole (message {returned + 1} ended at byte {ends[returned]}): it held one back"
@@ -92,7 +90,14 @@ module WireLaws =
         | Some why -> Some why
         | None -> check 0 trace.Steps
 
-    let private boundVerdict (format: WireFormat<'T>) (trace: WireTrace<'T>) : string option =
+    /// Consumption: after each chunk, the messages returned and the bytes buffered are exactly what the bytes fed allow.
+    let consumptionVerdict (format: WireFormat<'T>) (case: WireCase<'T>) : string option =
+        consumptionOf
+            format
+            case.Messages
+            (WireRun.run format (WireRun.encodeAll format case.Messages) case.Chunks false)
+
+    let internal boundVerdict (format: WireFormat<'T>) (trace: WireTrace<'T>) : string option =
         trace.Steps
         |> List.tryFind (fun s -> s.Fault.IsNone && s.Buffered > format.MaxBufferedBytes)
         |> Option.map (fun s ->
