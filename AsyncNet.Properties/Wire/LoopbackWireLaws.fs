@@ -159,26 +159,9 @@ module LoopbackWireLaws =
                     if n = 0 then
                         reading <- false
                     elif not faulted then
-                        let output = List<'Reply>()
-
-                        let fault =
-                            try
-                                decoder.Feed(ReadOnlyMemory(buffer, 0, n), output)
-                                None
-                            with e ->
-                                Some e
-
-                        faulted <- fault.IsSome
-
-                        steps.Add
-                            {
-                                Start = fed
-                                Size = n
-                                Returned = List.ofSeq output
-                                Buffered = if faulted then -1L else decoder.BufferedBytes
-                                Fault = fault
-                            }
-
+                        let step = WireRun.step decoder fed (ReadOnlyMemory(buffer, 0, n))
+                        faulted <- step.Fault.IsSome
+                        steps.Add step
                         fed <- fed + n
 
                 do! sending

@@ -201,6 +201,15 @@ module WireGen =
     let private lengths (format: WireFormat<'T>) (messages: 'T list) : int list =
         messages |> List.map (fun m -> (format.Encode.Invoke m).Length)
 
+    /// A smaller case with the plan's cuts moved along, then (if that changed the plan) with the plan as it was.
+    let private withPlans (plan: int list) (moved: int list) (make: int list -> 'Case) : seq<'Case> =
+        seq {
+            yield make moved
+
+            if moved <> plan then
+                yield make plan
+        }
+
     /// Fewer messages, smaller messages (the plan's cuts moving with them, then as they were), then a smaller plan.
     let shrinkCase (format: WireFormat<'T>) (case: WireCase<'T>) : seq<WireCase<'T>> =
         seq {
@@ -208,10 +217,7 @@ module WireGen =
                 let moved =
                     remapPlan (lengths format case.Messages) (lengths format messages) newIndex case.Chunks
 
-                yield { Messages = messages; Chunks = moved }
-
-                if moved <> case.Chunks then
-                    yield { case with Messages = messages }
+                yield! withPlans case.Chunks moved (fun plan -> { Messages = messages; Chunks = plan })
 
             for plan in shrinkPlan case.Chunks do
                 yield { case with Chunks = plan }
@@ -244,13 +250,8 @@ module WireGen =
             lengths format c.Earlier @ [ c.Bad.Length ] @ lengths format c.Later
 
         let moved (smaller: WireFaultCase<'T>) newIndex =
-            seq {
-                let chunks = remapPlan (segments case) (segments smaller) newIndex case.Chunks
-                yield { smaller with Chunks = chunks }
-
-                if chunks <> case.Chunks then
-                    yield smaller
-            }
+            let chunks = remapPlan (segments case) (segments smaller) newIndex case.Chunks
+            withPlans case.Chunks chunks (fun plan -> { smaller with Chunks = plan })
 
         let before = case.Earlier.Length
 
@@ -304,16 +305,13 @@ module WireGen =
                 let chunks =
                     remapPlan (segments case) (segments smaller) (fun j -> if j < whole then completeIndex j else Some(j + shift)) case.Chunks
 
-                yield { smaller with Chunks = chunks }
-
-                if chunks <> case.Chunks then
-                    yield smaller
+                yield! withPlans case.Chunks chunks (fun plan -> { smaller with Chunks = plan })
 
             if case.Kept > 1 then
                 for kept in [ 1; case.Kept - 1 ] |> List.distinct do
                     let smaller = { case with Kept = kept }
-                    yield { smaller with Chunks = remapPlan (segments case) (segments smaller) Some case.Chunks }
-                    yield smaller
+                    let chunks = remapPlan (segments case) (segments smaller) Some case.Chunks
+                    yield! withPlans case.Chunks chunks (fun plan -> { smaller with Chunks = plan })
 
             for smaller in shrinkMessage format case.Cut do
                 if case.Kept < (format.Encode.Invoke smaller).Length then

@@ -38,6 +38,25 @@ type internal WireTrace<'T> =
 [<RequireQualifiedAccess>]
 module internal WireRun =
 
+    /// Feeds one chunk and records it: the messages it completed, then what the decoder buffers (-1 after a fault).
+    let step (decoder: IWireDecoder<'T>) (start: int) (chunk: ReadOnlyMemory<byte>) : WireStep<'T> =
+        let output = List<'T>()
+
+        let fault =
+            try
+                decoder.Feed(chunk, output)
+                None
+            with e ->
+                Some e
+
+        {
+            Start = start
+            Size = chunk.Length
+            Returned = List.ofSeq output
+            Buffered = if fault.IsSome then -1L else decoder.BufferedBytes
+            Fault = fault
+        }
+
     /// Feeds `bytes` to a fresh decoder in the chunks the plan cuts, stopping at a fault; then, if `finish` and no
     /// fault, tells it the stream ended. A decoder that is IDisposable is disposed.
     let run (format: WireFormat<'T>) (bytes: byte array) (plan: int list) (finish: bool) : WireTrace<'T> =
@@ -45,29 +64,12 @@ module internal WireRun =
 
         try
             let steps = ResizeArray<WireStep<'T>>()
-            let mutable faulted = false
 
             for offset, size in WireGen.cut plan bytes.Length do
-                if not faulted then
-                    let output = List<'T>()
+                if steps.Count = 0 || steps[steps.Count - 1].Fault.IsNone then
+                    steps.Add(step decoder offset (ReadOnlyMemory(bytes, offset, size)))
 
-                    let fault =
-                        try
-                            decoder.Feed(ReadOnlyMemory(bytes, offset, size), output)
-                            None
-                        with e ->
-                            Some e
-
-                    faulted <- fault.IsSome
-
-                    steps.Add
-                        {
-                            Start = offset
-                            Size = size
-                            Returned = List.ofSeq output
-                            Buffered = if faulted then -1L else decoder.BufferedBytes
-                            Fault = fault
-                        }
+            let faulted = steps.Count > 0 && steps[steps.Count - 1].Fault.IsSome
 
             let ending, endingFault =
                 if finish && not faulted then
