@@ -218,6 +218,76 @@ public sealed class LengthFieldFormat
     /// <summary>The default format: a 4-byte big-endian length of the payload, header stripped, frames up to 8 MiB, no type, no checksum.</summary>
     public static LengthFieldFormat Default { get; } = new();
 
+    /// <summary>
+    /// Creates the format Netty's <c>LengthFieldBasedFrameDecoder</c> reads with the same arguments, in Netty's order and
+    /// with Netty's defaults: nothing stripped unless asked, big-endian, an oversized frame reported at once and then
+    /// skipped (decoding goes on with the next frame).
+    /// </summary>
+    /// <param name="maxFrameLength">The largest whole frame accepted, header included, before stripping; 1 or more.</param>
+    /// <param name="lengthFieldOffset">Where the length field starts, in bytes from the frame's first byte.</param>
+    /// <param name="lengthFieldLength">The length field's size: 1, 2, 3, 4 or 8 bytes (Netty has no varint, so 0 is rejected).</param>
+    /// <param name="lengthAdjustment">Added to the length field's value to find the bytes that follow the length field. The default is 0.</param>
+    /// <param name="initialBytesToStrip">How many of the frame's first bytes to leave out of the payload. The default is 0: the whole frame, header included.</param>
+    /// <param name="failFast">
+    /// Netty's switch for reporting an oversized frame as soon as its header is read (<see langword="true"/>, the
+    /// default) or only after its bytes were skipped. AsyncNet always reports at the header, so only
+    /// <see langword="true"/> is accepted.
+    /// </param>
+    /// <returns>The format, with <see cref="DiscardOversizedFrames"/> set as Netty behaves.</returns>
+    /// <remarks>
+    /// AsyncNet's own constructor differs from Netty when arguments are left out: it strips the header by default
+    /// (Netty strips nothing), takes a length-field size of 0 as a varint (Netty rejects it), defaults the maximum to
+    /// 8 MiB (Netty has no default), and stops at an oversized frame unless asked to skip it (Netty skips it). This
+    /// method takes those choices from Netty, so <c>LengthFieldFormat.FromNetty(1024, 0, 2, 0, 2)</c> reads what
+    /// <c>new LengthFieldBasedFrameDecoder(1024, 0, 2, 0, 2)</c> reads.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside its range: a negative offset or strip, an unsupported field length, a maximum below 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="failFast"/> is <see langword="false"/>, or the maximum is shorter than the header or the bytes to strip.</exception>
+    public static LengthFieldFormat FromNetty(
+        int maxFrameLength, int lengthFieldOffset, int lengthFieldLength, int lengthAdjustment = 0, int initialBytesToStrip = 0, bool failFast = true) =>
+        FromNetty(ByteOrder.BigEndian, maxFrameLength, lengthFieldOffset, lengthFieldLength, lengthAdjustment, initialBytesToStrip, failFast);
+
+    /// <summary>
+    /// Creates the format Netty's <c>LengthFieldBasedFrameDecoder</c> reads with the same arguments, in the order of its
+    /// constructor that takes a byte order first.
+    /// </summary>
+    /// <param name="byteOrder">The byte order of the length field.</param>
+    /// <param name="maxFrameLength">The largest whole frame accepted, header included, before stripping; 1 or more.</param>
+    /// <param name="lengthFieldOffset">Where the length field starts, in bytes from the frame's first byte.</param>
+    /// <param name="lengthFieldLength">The length field's size: 1, 2, 3, 4 or 8 bytes (0 is rejected).</param>
+    /// <param name="lengthAdjustment">Added to the length field's value to find the bytes that follow the length field.</param>
+    /// <param name="initialBytesToStrip">How many of the frame's first bytes to leave out of the payload.</param>
+    /// <param name="failFast">Must be <see langword="true"/>: AsyncNet reports an oversized frame as soon as its header is read.</param>
+    /// <returns>The format, with <see cref="DiscardOversizedFrames"/> set as Netty behaves.</returns>
+    /// <remarks>See <see cref="FromNetty(int, int, int, int, int, bool)"/> for how this differs from AsyncNet's constructor.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A value is outside its range: a negative offset or strip, an unsupported field length or byte order, a maximum below 1.</exception>
+    /// <exception cref="ArgumentException"><paramref name="failFast"/> is <see langword="false"/>, or the maximum is shorter than the header or the bytes to strip.</exception>
+    public static LengthFieldFormat FromNetty(
+        ByteOrder byteOrder, int maxFrameLength, int lengthFieldOffset, int lengthFieldLength, int lengthAdjustment, int initialBytesToStrip, bool failFast)
+    {
+        if (lengthFieldLength is not (1 or 2 or 3 or 4 or 8))
+        {
+            throw new ArgumentOutOfRangeException(nameof(lengthFieldLength), lengthFieldLength,
+                $"The length field's length must be 1, 2, 3, 4 or 8 bytes, as Netty's; it was {lengthFieldLength}.");
+        }
+
+        if (!failFast)
+        {
+            throw new ArgumentException(
+                "AsyncNet always reports an oversized frame as soon as its header is read (Netty's failFast = true); failFast = false is not supported.",
+                nameof(failFast));
+        }
+
+        return new LengthFieldFormat(
+            lengthFieldOffset: lengthFieldOffset,
+            lengthFieldSize: lengthFieldLength,
+            byteOrder: byteOrder,
+            lengthAdjustment: lengthAdjustment,
+            initialBytesToStrip: initialBytesToStrip,
+            maxFrameLength: maxFrameLength,
+            discardOversizedFrames: true);
+    }
+
     /// <summary>Where the length field starts, in bytes from the frame's first byte. The default is 0.</summary>
     public int LengthFieldOffset { get; }
 
