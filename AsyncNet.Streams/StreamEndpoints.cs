@@ -40,7 +40,7 @@ public static class StreamEndpoints
         ArgumentNullException.ThrowIfNull(loop);
         options ??= StreamOptions.Default;
         options.Validate(nameof(options));
-        return Connected(loop.CreateConnectionAsync(() => new StreamProtocol(loop, options), host, port, connectionOptions, cancellationToken));
+        return ConnectedAsync(loop.CreateConnectionAsync(() => new StreamProtocol(loop, options), host, port, connectionOptions, cancellationToken));
     }
 
     /// <summary>Opens a connection to the Unix socket at <paramref name="path"/> and returns its reader and writer (asyncio's <c>open_unix_connection</c>).</summary>
@@ -62,7 +62,7 @@ public static class StreamEndpoints
         ArgumentNullException.ThrowIfNull(loop);
         options ??= StreamOptions.Default;
         options.Validate(nameof(options));
-        return Connected(loop.CreateUnixConnectionAsync(() => new StreamProtocol(loop, options), path, connectionOptions, cancellationToken));
+        return ConnectedAsync(loop.CreateUnixConnectionAsync(() => new StreamProtocol(loop, options), path, connectionOptions, cancellationToken));
     }
 
     /// <summary>
@@ -99,7 +99,7 @@ public static class StreamEndpoints
         options ??= StreamOptions.Default;
         options.Validate(nameof(options));
         var server = new StreamServer(loop, handler);
-        return Serving(server, loop.CreateServerAsync(() => server.CreateProtocol(options), host, port, serverOptions, cancellationToken));
+        return ServingAsync(server, loop.CreateServerAsync(() => server.CreateProtocol(options), host, port, serverOptions, cancellationToken));
     }
 
     /// <summary>
@@ -132,7 +132,7 @@ public static class StreamEndpoints
         options ??= StreamOptions.Default;
         options.Validate(nameof(options));
         var server = new StreamServer(loop, handler);
-        return Serving(server, loop.CreateUnixServerAsync(() => server.CreateProtocol(options), path, serverOptions, cancellationToken));
+        return ServingAsync(server, loop.CreateUnixServerAsync(() => server.CreateProtocol(options), path, serverOptions, cancellationToken));
     }
 
     /// <summary>
@@ -212,13 +212,13 @@ public static class StreamEndpoints
 
     // These await in the loop's context on purpose: the caller is on the loop thread, and finishing there lets its own
     // continuation run inline instead of hopping through the thread pool and back.
-    private static async Task<(StreamReader Reader, StreamWriter Writer)> Connected(Task<(IStreamTransport Transport, StreamProtocol Protocol)> connecting)
+    private static async Task<(StreamReader Reader, StreamWriter Writer)> ConnectedAsync(Task<(IStreamTransport Transport, StreamProtocol Protocol)> connecting)
     {
         (_, StreamProtocol protocol) = await connecting;
         return (protocol.Reader, protocol.Writer);
     }
 
-    private static async Task<StreamServer> Serving(StreamServer server, Task<Server> starting)
+    private static async Task<StreamServer> ServingAsync(StreamServer server, Task<Server> starting)
     {
         server.Attach(await starting);
         return server;

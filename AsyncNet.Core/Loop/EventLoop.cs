@@ -30,8 +30,10 @@ namespace AsyncNet.Loop;
 /// </remarks>
 public sealed partial class EventLoop : IDisposable
 {
+    #pragma warning disable IDE1006 // [ThreadStatic] fields are t_camelCase, which the s_ rule cannot tell apart
     [ThreadStatic]
     private static EventLoop? t_current;
+    #pragma warning restore IDE1006
 
     private static readonly object s_wakerMarker = new();
 

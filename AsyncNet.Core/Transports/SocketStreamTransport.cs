@@ -58,8 +58,10 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
 
     // The scratch list of one gathered send, filled and cleared within one Flush on the loop thread: one list serves
     // every transport that flushes on this thread.
+    #pragma warning disable IDE1006 // [ThreadStatic] fields are t_camelCase, which the s_ rule cannot tell apart
     [ThreadStatic]
     private static List<ArraySegment<byte>>? t_gather;
+    #pragma warning restore IDE1006
 
     private static readonly Action<object?> s_readReady = static state => ((SocketStreamTransport)state!).ReadReady();
     private static readonly Action<object?> s_writeReady = static state => ((SocketStreamTransport)state!).WriteReady();

@@ -50,7 +50,7 @@ public static class FramedEndpoints
         ArgumentNullException.ThrowIfNull(loop);
         HeartbeatPing? ping = Prepare(format, heartbeat, ref options);
         connectionOptions = WithHeartbeat(connectionOptions, heartbeat, nameof(connectionOptions));
-        return Framed(loop.OpenConnectionAsync(host, port, options, connectionOptions, cancellationToken), format, ping);
+        return FramedAsync(loop.OpenConnectionAsync(host, port, options, connectionOptions, cancellationToken), format, ping);
     }
 
     /// <summary>Opens a connection to the Unix socket at <paramref name="path"/> that carries frames of <paramref name="format"/>, with an optional heartbeat.</summary>
@@ -80,7 +80,7 @@ public static class FramedEndpoints
         ArgumentNullException.ThrowIfNull(loop);
         HeartbeatPing? ping = Prepare(format, heartbeat, ref options);
         connectionOptions = WithHeartbeat(connectionOptions, heartbeat, nameof(connectionOptions));
-        return Framed(loop.OpenUnixConnectionAsync(path, options, connectionOptions, cancellationToken), format, ping);
+        return FramedAsync(loop.OpenUnixConnectionAsync(path, options, connectionOptions, cancellationToken), format, ping);
     }
 
     /// <summary>
@@ -254,7 +254,7 @@ public static class FramedEndpoints
         (reader, writer) => handler(new FramedConnection(reader, writer, format, ping));
 
     // Awaits in the loop's context on purpose, as StreamEndpoints does: the caller is on the loop thread.
-    private static async Task<FramedConnection> Framed(Task<(StreamReader Reader, StreamWriter Writer)> connecting, LengthFieldFormat format, HeartbeatPing? ping)
+    private static async Task<FramedConnection> FramedAsync(Task<(StreamReader Reader, StreamWriter Writer)> connecting, LengthFieldFormat format, HeartbeatPing? ping)
     {
         (StreamReader reader, StreamWriter writer) = await connecting;
         return new FramedConnection(reader, writer, format, ping);

@@ -290,8 +290,10 @@ public sealed class DualQueueSyncSide<T>
     /// </remarks>
     private sealed class ThreadWaiter : WaiterNode, IQueueGetter<T>, IQueuePutter<T>
     {
+        #pragma warning disable IDE1006 // [ThreadStatic] fields are t_camelCase, which the s_ rule cannot tell apart
         [ThreadStatic]
         private static ThreadWaiter? t_cached;
+        #pragma warning restore IDE1006
 
         private ThreadWaiter()
         {
