@@ -13,13 +13,12 @@
 
 using System.Diagnostics;
 using System.Numerics;
-using AsyncNet.Loop;
 
 namespace AsyncNet.Buffers;
 
 /// <summary>
 /// The byte arrays one loop's connections read into, queue unsent bytes in, and hand to their readers: one pool per
-/// loop (<see cref="EventLoop.BufferPool"/>), free of locks on the loop thread and safe to use from any other.
+/// loop (<see cref="Loop.EventLoop.BufferPool"/>), free of locks on the loop thread and safe to use from any other.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -48,7 +47,8 @@ public sealed class BufferPool
     private static readonly int s_minShift = BitOperations.Log2(MinimumLength);
     private static readonly int s_bucketCount = BitOperations.Log2(MaximumLength) - s_minShift + 1;
 
-    private readonly EventLoop _loop;
+    // Whether the caller is on the owning loop's thread. A predicate, not the loop: buffers sit below the loop.
+    private readonly Func<bool> _onLoopThread;
 
     // Loop thread only.
     private readonly Stack<byte[]>[] _loopBuckets = NewBuckets();
@@ -60,7 +60,7 @@ public sealed class BufferPool
     private long _sharedBytes;
     private volatile int _sharedCount;
 
-    internal BufferPool(EventLoop loop) => _loop = loop;
+    internal BufferPool(Func<bool> onLoopThread) => _onLoopThread = onLoopThread;
 
     /// <summary>Bytes held by the pool right now, in both halves (diagnostics and tests).</summary>
     public long RetainedBytes
@@ -90,7 +90,7 @@ public sealed class BufferPool
     {
         int length = RoundUp(minimumLength);
         int bucket = BucketOf(length);
-        if (_loop.IsOnLoopThread)
+        if (_onLoopThread())
         {
             if (_loopBuckets[bucket].TryPop(out byte[]? own))
             {
@@ -127,7 +127,7 @@ public sealed class BufferPool
             return;
         }
 
-        if (_loop.IsOnLoopThread)
+        if (_onLoopThread())
         {
             // _sharedBytes is read without the lock: at worst one array more than the limit is kept.
             if (_loopBytes + Volatile.Read(ref _sharedBytes) + length <= MaxRetainedBytes)

@@ -68,7 +68,7 @@ public sealed partial class EventLoop : IDisposable
         _wakerKey = _waker.Register(_selector, s_wakerMarker);
         _synchronizationContext = new LoopSynchronizationContext(this);
         _taskScheduler = new LoopTaskScheduler(this);
-        BufferPool = new BufferPool(this);
+        BufferPool = new BufferPool(() => IsOnLoopThread);
     }
 
     /// <summary>
