@@ -20,7 +20,7 @@ namespace AsyncNet.Streams;
 /// connection is closed; if its token fires first, it closes every connection's writer, so handlers see EOF on their
 /// readers, and waits for them. <see cref="Close"/> alone only stops accepting.
 /// </para>
-/// <para>Every member must be called on the loop's thread, except the read-only properties.</para>
+/// <para>Every member must be called on the loop's thread, except the read-only properties, <see cref="ShutdownAsync"/> and <see cref="DisposeAsync"/>.</para>
 /// </remarks>
 public sealed class StreamServer : IAsyncDisposable
 {
@@ -90,8 +90,19 @@ public sealed class StreamServer : IAsyncDisposable
     /// the handlers and connections to finish.
     /// </param>
     /// <returns>A task that completes when the server, its handlers and its connections are all done.</returns>
-    /// <exception cref="InvalidOperationException">The call is not on the loop's thread.</exception>
-    public async Task ShutdownAsync(CancellationToken cancellationToken = default)
+    /// <remarks>May be called from any thread: from another thread while the loop runs, the work is handed to the loop.</remarks>
+    public Task ShutdownAsync(CancellationToken cancellationToken = default) =>
+        _loop.IsRunning && !_loop.IsOnLoopThread
+            ? _loop.RunCoroutineThreadSafe(() => ShutdownOnLoopAsync(cancellationToken))
+            : ShutdownOnLoopAsync(cancellationToken);
+
+    /// <summary>Closes the server and waits as <see cref="WaitClosedAsync"/> does.</summary>
+    /// <returns>A task that completes when the server, its handlers and its connections are done.</returns>
+    /// <remarks>May be called from any thread: from another thread while the loop runs, the work is handed to the loop.</remarks>
+    public ValueTask DisposeAsync() =>
+        new(_loop.IsRunning && !_loop.IsOnLoopThread ? _loop.RunCoroutineThreadSafe(DisposeOnLoopAsync) : DisposeOnLoopAsync());
+
+    private async Task ShutdownOnLoopAsync(CancellationToken cancellationToken)
     {
         Close();
         Task handlers = Task.WhenAll(_handlers);
@@ -107,9 +118,7 @@ public sealed class StreamServer : IAsyncDisposable
         await WaitClosedCoreAsync();
     }
 
-    /// <summary>Closes the server and waits as <see cref="WaitClosedAsync"/> does.</summary>
-    /// <returns>A task that completes when the server, its handlers and its connections are done.</returns>
-    public async ValueTask DisposeAsync()
+    private async Task DisposeOnLoopAsync()
     {
         Close();
         await WaitClosedCoreAsync();

@@ -15,7 +15,7 @@ namespace AsyncNet.Transports;
 /// connections already accepted live on until they close. <see cref="WaitClosedAsync"/> completes when the
 /// server is closed and every connection it accepted is lost (Python 3.12's rule).
 /// </para>
-/// <para>Every member must be called on the loop's thread, except the read-only properties.</para>
+/// <para>Every member must be called on the loop's thread, except the read-only properties and <see cref="DisposeAsync"/>.</para>
 /// </remarks>
 public sealed class Server : IAsyncDisposable
 {
@@ -194,13 +194,9 @@ public sealed class Server : IAsyncDisposable
 
     /// <summary>Closes the server and waits as <see cref="WaitClosedAsync"/> does: until its connections are lost too.</summary>
     /// <returns>A task that completes when they are.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        Close();
-
-        // No ConfigureAwait(false): the caller is loop code and resumes on the loop.
-        await WaitClosedAsync();
-    }
+    /// <remarks>May be called from any thread: from another thread while the loop runs, the work is handed to the loop.</remarks>
+    public ValueTask DisposeAsync() =>
+        Loop.IsRunning && !Loop.IsOnLoopThread ? new ValueTask(Loop.RunCoroutineThreadSafe(DisposeOnLoopAsync)) : new ValueTask(DisposeOnLoopAsync());
 
     /// <inheritdoc/>
     public override string ToString()
@@ -208,6 +204,12 @@ public sealed class Server : IAsyncDisposable
         string where = string.Join(", ", Array.ConvertAll(_listeners, l => l.Address));
         string state = _closed ? "Closed" : _serving ? _acceptPaused ? "AcceptPaused" : "Serving" : "NotServing";
         return $"Server({where}, {state}, Connections={_connections.Count})";
+    }
+
+    private Task DisposeOnLoopAsync()
+    {
+        Close();
+        return WaitClosedAsync();
     }
 
     internal void Attach(SocketStreamTransport transport)

@@ -89,7 +89,9 @@ public sealed class GroupServerTests
             await writer.WaitClosedAsync();
         }))).WaitAsync(s_limit);
 
-        await loop.RunCoroutineThreadSafe(async () => await server.DisposeAsync()).WaitAsync(s_limit);
+        // Disposed from the pool too: the server hands its own shutdown to the loop.
+        await Task.Run(async () => await server.DisposeAsync()).WaitAsync(s_limit);
+        Assert.False(server.IsServing);
     }
 
     [Fact]
