@@ -36,8 +36,7 @@ public static partial class StreamTransportFactory
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(protocolFactory);
         CheckPort(port);
-        options ??= ServerOptions.Default;
-        options.ValidateFor(nameof(options));
+        options = Checked(options ?? ServerOptions.Default);
         ObjectDisposedException.ThrowIf(group.IsShuttingDown, group);
         AcceptDistribution distribution = options.Distribution switch
         {
@@ -77,8 +76,7 @@ public static partial class StreamTransportFactory
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        options ??= ServerOptions.Default;
-        options.ValidateFor(nameof(options));
+        options = Checked(options ?? ServerOptions.Default);
         ObjectDisposedException.ThrowIf(group.IsShuttingDown, group);
         AcceptDistribution distribution = options.Distribution switch
         {

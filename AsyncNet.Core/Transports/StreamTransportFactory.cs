@@ -54,8 +54,7 @@ public static partial class StreamTransportFactory
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentException.ThrowIfNullOrEmpty(host);
         CheckPort(port);
-        options ??= ConnectionOptions.Default;
-        options.ValidateFor(nameof(options));
+        options = Checked(options ?? ConnectionOptions.Default);
         loop.ThrowIfClosed();
         return loop.InvokeAsync(() => ConnectTcpAsync(loop, protocolFactory, host, port, options, cancellationToken));
     }
@@ -83,8 +82,7 @@ public static partial class StreamTransportFactory
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        options ??= ConnectionOptions.Default;
-        options.ValidateFor(nameof(options));
+        options = Checked(options ?? ConnectionOptions.Default);
         loop.ThrowIfClosed();
         return loop.InvokeAsync(() => ConnectUnixAsync(loop, protocolFactory, path, options, cancellationToken));
     }
@@ -115,8 +113,7 @@ public static partial class StreamTransportFactory
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(protocolFactory);
         CheckPort(port);
-        options ??= ServerOptions.Default;
-        options.ValidateFor(nameof(options));
+        options = Checked(options ?? ServerOptions.Default);
         loop.ThrowIfClosed();
         return loop.InvokeAsync(async () =>
         {
@@ -149,8 +146,7 @@ public static partial class StreamTransportFactory
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(protocolFactory);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        options ??= ServerOptions.Default;
-        options.ValidateFor(nameof(options));
+        options = Checked(options ?? ServerOptions.Default);
         loop.ThrowIfClosed();
         return loop.InvokeAsync(() =>
         {
@@ -227,6 +223,15 @@ public static partial class StreamTransportFactory
         }
 
         return server;
+    }
+
+    /// <summary>The options, once checked (every entry point takes them as its parameter named "options").</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    private static T Checked<T>(T options)
+        where T : StreamTransportOptions
+    {
+        options.ValidateFor(nameof(options));
+        return options;
     }
 
     private static void CheckPort(int port)
