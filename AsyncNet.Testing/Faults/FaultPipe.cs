@@ -228,7 +228,7 @@ internal sealed class FaultPipe
                 break;
             }
 
-            if (faults.BandwidthBytesPerSecond is long rate && _bandwidthFreeAt > now)
+            if (faults.BandwidthBytesPerSecond is not null && _bandwidthFreeAt > now)
             {
                 Arm(_bandwidthFreeAt);
                 break;

@@ -124,6 +124,9 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>The bytes one direction may hold while they wait out a delay (<see cref="FaultProxyOptions.MaxHeldBytes"/>).</summary>
     internal int MaxHeldBytes { get; }
 
+    /// <summary>Whether <see cref="DisposeAsync"/> has begun.</summary>
+    internal bool IsDisposing => _disposing.IsCancellationRequested;
+
     /// <summary>The random draws of jitter and slice sizes: loop thread only.</summary>
     internal Random Random { get; }
 

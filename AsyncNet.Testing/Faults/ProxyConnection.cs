@@ -150,8 +150,13 @@ internal sealed class ProxyConnection
         }
         catch (Exception ex)
         {
-            // Nothing listens upstream (or it is unreachable): the client sees its connection reset.
-            _proxy.CountFailedConnect(ex);
+            // Nothing listens upstream (or it is unreachable): the client sees its connection reset. A connect cancelled
+            // by the proxy's disposal is no failure of the upstream's.
+            if (!_proxy.IsDisposing)
+            {
+                _proxy.CountFailedConnect(ex);
+            }
+
             _upstreamLost = true;
             Reset();
         }
