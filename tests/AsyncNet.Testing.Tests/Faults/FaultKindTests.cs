@@ -157,16 +157,7 @@ public sealed class FaultKindTests : IDisposable
         byte[] body = RandomBytes(size, seed: 3);
         _test.Run(async () =>
         {
-            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            (StreamServer server, EndPoint upstream) = await _test.StartUpstreamAsync(
-                async (reader, writer) =>
-                {
-                    writer.Write(body);
-                    await writer.DrainAsync();
-                    drained.SetResult();
-                    await reader.ReadAsync(1);
-                },
-                serverOptions: new ServerOptions { SendBufferSize = 8 * 1024 });
+            (StreamServer server, EndPoint upstream, Task drained) = await StartBulkUpstreamAsync(body);
             var options = new FaultProxyOptions
             {
                 UpstreamToClient = new FaultSpec { BandwidthBytesPerSecond = 64 * 1024 },
@@ -188,13 +179,13 @@ public sealed class FaultKindTests : IDisposable
                     await _test.Loop.SleepAsync(TimeSpan.FromMilliseconds(2));
                 }
 
-                Assert.False(drained.Task.IsCompleted, "The sender's writes back up behind the slow direction");
+                Assert.False(drained.IsCompleted, "The sender's writes back up behind the slow direction");
                 Assert.InRange(mostHeld, 1, maxHeld + StreamTransportOptions.DefaultReadBufferSize);
                 Assert.InRange(proxy.GetForwardedBytes(FaultDirection.UpstreamToClient), 1, 256 * 1024);
 
                 proxy.SetFaults(FaultSpec.None);
                 Assert.Equal(Sha256(body), Sha256(await received));
-                await drained.Task;
+                await drained;
                 writer.Close();
             }
         });
@@ -207,16 +198,7 @@ public sealed class FaultKindTests : IDisposable
         byte[] body = RandomBytes(size, seed: 4);
         _test.Run(async () =>
         {
-            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            (StreamServer server, EndPoint upstream) = await _test.StartUpstreamAsync(
-                async (reader, writer) =>
-                {
-                    writer.Write(body);
-                    await writer.DrainAsync();
-                    drained.SetResult();
-                    await reader.ReadAsync(1);
-                },
-                serverOptions: new ServerOptions { SendBufferSize = 8 * 1024 });
+            (StreamServer server, EndPoint upstream, Task drained) = await StartBulkUpstreamAsync(body);
             var options = new FaultProxyOptions
             {
                 ServerOptions = new ServerOptions { SendBufferSize = 8 * 1024 },
@@ -230,11 +212,11 @@ public sealed class FaultKindTests : IDisposable
                 // The client reads nothing: its reader fills to its limit, its kernel buffer fills, the proxy's write
                 // buffer to it passes the high mark, and the proxy stops reading the upstream, whose drain then waits.
                 await _test.Loop.SleepAsync(TimeSpan.FromMilliseconds(500));
-                Assert.False(drained.Task.IsCompleted, "The upstream's writes back up behind the client that does not read");
+                Assert.False(drained.IsCompleted, "The upstream's writes back up behind the client that does not read");
                 Assert.InRange(proxy.GetForwardedBytes(FaultDirection.UpstreamToClient), 1, size / 2);
 
                 Assert.Equal(Sha256(body), Sha256(await reader.ReadExactlyAsync(size)));
-                await drained.Task;
+                await drained;
                 writer.Close();
             }
         });
@@ -427,6 +409,25 @@ public sealed class FaultKindTests : IDisposable
                 Assert.Equal(6, proxy.GetDroppedBytes(FaultDirection.ClientToUpstream));
             }
         });
+    }
+
+    /// <summary>
+    /// An upstream that writes <paramref name="body"/> to each client at once, through a small kernel send buffer, and
+    /// whose returned task completes when its drain does (the bytes left its write buffer).
+    /// </summary>
+    private async Task<(StreamServer Server, EndPoint EndPoint, Task Drained)> StartBulkUpstreamAsync(byte[] body)
+    {
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (StreamServer server, EndPoint upstream) = await _test.StartUpstreamAsync(
+            async (reader, writer) =>
+            {
+                writer.Write(body);
+                await writer.DrainAsync();
+                drained.SetResult();
+                await reader.ReadAsync(1);
+            },
+            serverOptions: new ServerOptions { SendBufferSize = 8 * 1024 });
+        return (server, upstream, drained.Task);
     }
 
     private static FaultProxyOptions WithFaults(FaultDirection direction, FaultSpec faults) =>
