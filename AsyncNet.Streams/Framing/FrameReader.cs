@@ -132,7 +132,11 @@ public sealed class FrameReader
     /// frame (its <see cref="IncompleteReadException.Partial"/> holds the frame's bytes received, and
     /// <see cref="IncompleteReadException.Expected"/> how many the decoder was waiting for; the next call returns
     /// <see langword="null"/>); an <see cref="InvalidFrameException"/> for bad input (see the type's remarks); the
-    /// error the connection was lost with.
+    /// error the connection was lost with: <see cref="Errors.ConnectionResetException"/> when the peer reset it (also in
+    /// the middle of a frame), <see cref="Transports.IdleTimeoutException"/> when a heartbeat's deadline passed, or another
+    /// <see cref="Errors.NetworkException"/>. As for every read of the <see cref="StreamReader"/>, that error is thrown as
+    /// soon as the connection is lost, before frames that had arrived whole but were not read yet: a reader that keeps up
+    /// (a call waiting as the bytes arrive) gets every whole frame first.
     /// </remarks>
     /// <exception cref="InvalidOperationException">Another read of the reader is in progress.</exception>
     public ValueTask<Frame?> ReadFrameAsync(CancellationToken cancellationToken = default)

@@ -214,10 +214,10 @@ public sealed class HttpClientConnection : IAsyncDisposable
     {
         while (true)
         {
-            byte[] raw = await ReadLineAsync("status line", cancellationToken);
+            byte[] raw = await ReadLineAsync("status line", ResponseError.ConnectionClosed, cancellationToken);
             var (minor, status, reason) = HttpSyntax.ParseStatusLine(raw.AsSpan(0, ContentLength(raw)));
             var response = new HttpResponse(minor == 0 ? "HTTP/1.0" : "HTTP/1.1", status, reason);
-            await ReadFieldsAsync(response.Headers, "header", cancellationToken);
+            await ReadFieldsAsync(response.Headers, "header", ResponseError.ConnectionClosed, cancellationToken);
             if (status is >= 100 and < 200 && status != 101)
             {
                 // 100 Continue, 103 Early Hints, …: the real response follows on the same connection.
@@ -228,14 +228,17 @@ public sealed class HttpClientConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads field lines up to the empty line into <paramref name="fields"/>, within the count and size limits.</summary>
-    private async Task ReadFieldsAsync(HttpHeaders fields, string what, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads field lines up to the empty line into <paramref name="fields"/>, within the count and size limits; a close
+    /// before the empty line is <paramref name="closed"/>.
+    /// </summary>
+    private async Task ReadFieldsAsync(HttpHeaders fields, string what, ResponseError closed, CancellationToken cancellationToken)
     {
         long sectionBytes = 0;
         int count = 0;
         while (true)
         {
-            byte[] raw = await ReadLineAsync($"{what} line", cancellationToken);
+            byte[] raw = await ReadLineAsync($"{what} line", closed, cancellationToken);
             sectionBytes += raw.Length;
             if (sectionBytes > _options.MaxHeaderBytes)
             {
@@ -259,9 +262,11 @@ public sealed class HttpClientConnection : IAsyncDisposable
 
     /// <summary>
     /// Reads one line with its terminator, enforcing <see cref="HttpClientOptions.MaxLineLength"/>; a stream that ends
-    /// first is a closed connection (<see cref="ResponseError.NoResponse"/> if nothing of the response had come yet).
+    /// first is <paramref name="closed"/> (<see cref="ResponseError.ConnectionClosed"/> in the head,
+    /// <see cref="ResponseError.TruncatedBody"/> in a chunked body), or <see cref="ResponseError.NoResponse"/> if nothing
+    /// of the response had come yet.
     /// </summary>
-    private async Task<byte[]> ReadLineAsync(string what, CancellationToken cancellationToken)
+    private async Task<byte[]> ReadLineAsync(string what, ResponseError closed, CancellationToken cancellationToken)
     {
         byte[] line;
         try
@@ -284,7 +289,7 @@ public sealed class HttpClientConnection : IAsyncDisposable
         {
             throw line.Length == 0 && !ResponseStarted
                 ? new MalformedResponseException(ResponseError.NoResponse, "The server closed the connection without sending a response.")
-                : HttpSyntax.Malformed(ResponseError.ConnectionClosed, $"The connection closed in the middle of the {what}.", line);
+                : HttpSyntax.Malformed(closed, $"The connection closed in the middle of the {what}.", line);
         }
 
         if (content.Length > _options.MaxLineLength)
@@ -406,16 +411,16 @@ public sealed class HttpClientConnection : IAsyncDisposable
     {
         while (true)
         {
-            byte[] sizeLine = await ReadLineAsync("chunk-size line", cancellationToken);
+            byte[] sizeLine = await ReadLineAsync("chunk-size line", ResponseError.TruncatedBody, cancellationToken);
             long size = HttpSyntax.ParseChunkSize(sizeLine.AsSpan(0, ContentLength(sizeLine)));
             if (size == 0)
             {
-                await ReadFieldsAsync(response.Trailers, "trailer", cancellationToken);
+                await ReadFieldsAsync(response.Trailers, "trailer", ResponseError.TruncatedBody, cancellationToken);
                 return;
             }
 
             await CopyExactlyAsync(size, destination, buffer, response, cancellationToken);
-            byte[] end = await ReadLineAsync("CRLF after chunk data", cancellationToken);
+            byte[] end = await ReadLineAsync("CRLF after chunk data", ResponseError.TruncatedBody, cancellationToken);
             if (ContentLength(end) != 0)
             {
                 throw HttpSyntax.Malformed(ResponseError.InvalidChunk, $"The {size}-byte chunk's data is not followed by CRLF.", end);

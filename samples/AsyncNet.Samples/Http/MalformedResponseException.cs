@@ -33,7 +33,10 @@ public enum ResponseError
     /// <summary>A chunk-size line is not hexadecimal (with optional extensions), or chunk data is not followed by CRLF.</summary>
     InvalidChunk,
 
-    /// <summary>The connection closed before the whole body arrived.</summary>
+    /// <summary>
+    /// The connection closed before the whole body arrived: inside a Content-Length body, or anywhere in a chunked body
+    /// before the empty line that ends its trailer section.
+    /// </summary>
     TruncatedBody,
 }
 

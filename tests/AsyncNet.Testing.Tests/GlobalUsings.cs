@@ -1,0 +1,1 @@
+global using AsyncNet.Testing.Tests.Support;
