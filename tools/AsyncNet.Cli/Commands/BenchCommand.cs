@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using AsyncNet.Echo;
 using AsyncNet.Errors;
@@ -22,44 +23,73 @@ namespace AsyncNet.Cli;
 /// </remarks>
 public static class BenchCommand
 {
-    /// <summary>The usage line.</summary>
-    public const string Usage = "bench --port P [--host 127.0.0.1] [--connections 50] [--size 64] [--depth 1] [--seconds 5] [--warmup 1] [--framed]";
-
     private static readonly CultureInfo s_invariant = CultureInfo.InvariantCulture;
 
+    /// <summary>Creates the <c>bench</c> verb.</summary>
+    /// <returns>The verb, with its options and action.</returns>
+    public static Command Create()
+    {
+        Option<string> host = ValueOptions.Host("The server's address.");
+        Option<int> port = ValueOptions.Port(listening: false);
+        Option<int> connections = ValueOptions.WholeNumber("--connections", "How many connections to open.", 1, 10_000, 50);
+        Option<int> size = ValueOptions.WholeNumber("--size", "The bytes of one message (with --framed, of one frame's payload).", 1, EchoLoadOptions.MaxMessageSize, 64);
+        Option<int> depth = ValueOptions.WholeNumber("--depth", "How many messages each connection keeps in flight.", 1, 4096, 1);
+        Option<double> seconds = ValueOptions.Seconds("--seconds", "How long to measure, after the warm-up.", 0.1, 86_400, 5);
+        Option<double> warmup = ValueOptions.Seconds("--warmup", "How long to run before measuring.", 0, 3_600, 1);
+        var framed = new Option<bool>("--framed") { Description = "Send frames of a 4-byte big-endian length and the payload (for echo-server --kind framed)." };
+        var verb = new Verb(
+            "bench",
+            "Drive an echo server with a verifying load; report msgs/s, MB/s, p50/p99 latency and the bytes verified.",
+            "0    every echoed byte matched\n1    an echoed byte differed (the message names where)\n2    bad arguments\n" +
+            "5    the host name did not resolve\n6    connection refused\n7    a connection was reset, closed by the server, or failed\n130  interrupted")
+        {
+            host, port, connections, size, depth, seconds, warmup, framed,
+        };
+
+        verb.SetAction((result, cancellationToken) =>
+        {
+            var options = new EchoLoadOptions
+            {
+                Host = result.GetRequiredValue(host),
+                Port = result.GetValue(port),
+                Connections = result.GetValue(connections),
+                MessageSize = result.GetValue(size),
+                Depth = result.GetValue(depth),
+                Duration = TimeSpan.FromSeconds(result.GetValue(seconds)),
+                Warmup = TimeSpan.FromSeconds(result.GetValue(warmup)),
+                FrameFormat = result.GetValue(framed) ? EchoFraming.DefaultFormat : null,
+            };
+            TextWriter stderr = result.InvocationConfiguration.Error;
+            try
+            {
+                // What one option's range cannot say (depth times size, a frame's length) is a usage error too.
+                options.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                return Task.FromResult(CommandLine.UsageError(verb, $"{OptionName(ex.ParamName)}: {ex.Message}", stderr));
+            }
+
+            return Task.FromResult(Run(options, result.InvocationConfiguration.Output, stderr, cancellationToken));
+        });
+        return verb;
+    }
+
     /// <summary>Runs the load and reports it.</summary>
-    /// <param name="args">The arguments after <c>bench</c>.</param>
+    /// <param name="options">The load.</param>
     /// <param name="stdout">Where the results go.</param>
     /// <param name="stderr">Where the progress line and failures go.</param>
     /// <param name="cancellationToken">Stops the load early (Program fires it on Ctrl-C and SIGTERM).</param>
     /// <returns>An exit code of <see cref="ExitCodes"/>.</returns>
-    /// <exception cref="UsageException">The arguments are malformed.</exception>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static int Run(EchoLoadOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        CommandLine line = CommandLine.Parse("bench", args, ["host", "port", "connections", "size", "depth", "seconds", "warmup"], ["framed"]);
-        bool framed = line.Has("framed");
-        var options = new EchoLoadOptions
-        {
-            Host = line.GetString("host", "127.0.0.1"),
-            Port = line.GetInt32("port", null, 1, 65535),
-            Connections = line.GetInt32("connections", 50, 1, 10_000),
-            MessageSize = line.GetInt32("size", 64, 1, EchoLoadOptions.MaxMessageSize),
-            Depth = line.GetInt32("depth", 1, 1, 4096),
-            Duration = line.GetSeconds("seconds", 5, 0.1, 86_400),
-            Warmup = line.GetSeconds("warmup", 1, 0, 3_600),
-            FrameFormat = framed ? EchoFraming.DefaultFormat : null,
-        };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new UsageException($"bench: {OptionName(ex.ParamName)}: {ex.Message}");
-        }
-
+        options.Validate();
+        bool framed = options.FrameFormat is not null;
         stdout.WriteLine(string.Create(
             s_invariant,
             $"bench: {options.Host}:{options.Port}, {options.Connections} connections, {options.MessageSize} B {(framed ? "framed" : "raw")} messages, depth {options.Depth}, {options.Warmup.TotalSeconds:0.###} s warm-up + {options.Duration.TotalSeconds:0.###} s measured"));

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using AsyncNet.Echo;
 using AsyncNet.Errors;
 
@@ -21,30 +22,56 @@ namespace AsyncNet.Cli;
 /// </remarks>
 public static class EchoServerCommand
 {
-    /// <summary>The usage line.</summary>
-    public const string Usage = "echo-server [--kind raw|stream|framed|socket|pipelines] [--host 127.0.0.1] [--port 0]";
+    /// <summary>Creates the <c>echo-server</c> verb.</summary>
+    /// <returns>The verb, with its options and action.</returns>
+    public static Command Create()
+    {
+        var kind = new Option<string>("--kind")
+        {
+            Description = "raw: AsyncNet's protocol echo; stream: its stream echo; framed: its framed echo (4-byte big-endian length, then the payload); socket, pipelines: the .NET baselines.",
+            DefaultValueFactory = _ => "raw",
+        };
+        kind.CompletionSources.Add("raw", "stream", "framed", "socket", "pipelines");
+        kind.Validators.Add(result =>
+        {
+            string? name = result.GetValueOrDefault<string>();
+            if (!EchoServerKinds.TryParse(name, out _))
+            {
+                result.AddError($"--kind must be one of {EchoServerKinds.Names} (got '{name}')");
+            }
+        });
+        Option<string> host = ValueOptions.Host("The address to listen on.");
+        Option<int> port = ValueOptions.Port(listening: true);
+        var verb = new Verb(
+            "echo-server",
+            "Run an echo server until Ctrl-C or SIGTERM, then close it gracefully.",
+            "0    stopped gracefully\n2    bad arguments\n5    the host name did not resolve\n7    another network failure\n10   the address is in use")
+        {
+            kind, host, port,
+        };
+        verb.SetAction((result, cancellationToken) =>
+        {
+            EchoServerKinds.TryParse(result.GetValue(kind), out EchoServerKind parsedKind);
+            int code = Run(parsedKind, result.GetRequiredValue(host), result.GetValue(port), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken);
+            return Task.FromResult(code);
+        });
+        return verb;
+    }
 
     /// <summary>Runs an echo server until <paramref name="cancellationToken"/> fires, then closes it gracefully.</summary>
-    /// <param name="args">The arguments after <c>echo-server</c>.</param>
+    /// <param name="kind">Which echo server.</param>
+    /// <param name="host">The address to listen on.</param>
+    /// <param name="port">The port to listen on; 0 lets the OS choose.</param>
     /// <param name="stdout">Where the listening and stopped lines go.</param>
     /// <param name="stderr">Where failures go.</param>
     /// <param name="cancellationToken">Stops the server (Program fires it on Ctrl-C and SIGTERM).</param>
     /// <returns>An exit code of <see cref="ExitCodes"/>.</returns>
-    /// <exception cref="UsageException">The arguments are malformed.</exception>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <exception cref="ArgumentNullException"><paramref name="host"/>, <paramref name="stdout"/> or <paramref name="stderr"/> is null.</exception>
+    public static int Run(EchoServerKind kind, string host, int port, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        CommandLine options = CommandLine.Parse("echo-server", args, ["kind", "host", "port"], []);
-        string kindName = options.GetString("kind", "raw");
-        if (!EchoServerKinds.TryParse(kindName, out EchoServerKind kind))
-        {
-            throw new UsageException($"echo-server: --kind must be one of {EchoServerKinds.Names} (got '{kindName}')");
-        }
-
-        string host = options.GetString("host", "127.0.0.1");
-        int port = options.GetInt32("port", 0, 0, 65535);
-
         IEchoServer server;
         try
         {
