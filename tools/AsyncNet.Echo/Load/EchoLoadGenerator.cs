@@ -205,17 +205,8 @@ public sealed class EchoLoadGenerator : IDisposable
             ExceptionDispatchInfo.Throw(_failure);
         }
 
-        return new EchoLoadResult(
-            _connections.Length,
-            _options.MessageSize,
-            _options.Depth,
-            _options.FrameFormat is not null,
-            Stopwatch.GetElapsedTime(_windowTimestamp, _endTimestamp),
-            _endMessages - _windowMessages,
-            Interlocked.Read(ref _verifiedBytes),
-            _latency.Percentile(50),
-            _latency.Percentile(99),
-            _latency.Percentile(100));
+        return EchoLoadResult.Of(
+            _options, _connections.Length, Stopwatch.GetElapsedTime(_windowTimestamp, _endTimestamp), _endMessages - _windowMessages, Interlocked.Read(ref _verifiedBytes), _latency);
     }
 
     /// <summary>Stops the load (without throwing its failure) and closes every connection.</summary>

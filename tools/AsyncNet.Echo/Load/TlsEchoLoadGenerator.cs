@@ -176,17 +176,8 @@ public sealed class TlsEchoLoadGenerator
 
         lock (_gate)
         {
-            return new EchoLoadResult(
-                connections.Count,
-                _options.MessageSize,
-                _options.Depth,
-                _options.FrameFormat is not null,
-                Stopwatch.GetElapsedTime(windowStart, end),
-                endMessages - windowMessages,
-                Interlocked.Read(ref _verifiedBytes),
-                _latency.Percentile(50),
-                _latency.Percentile(99),
-                _latency.Percentile(100));
+            return EchoLoadResult.Of(
+                _options, connections.Count, Stopwatch.GetElapsedTime(windowStart, end), endMessages - windowMessages, Interlocked.Read(ref _verifiedBytes), _latency);
         }
     }
 
