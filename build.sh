@@ -3,6 +3,7 @@
 #   ./build.sh demo    run the demo: a server and clients on loopback
 #   ./build.sh test    build everything and run every test project; ends with "N passed, N failed, N skipped"
 #   ./build.sh bench   run the benchmarks (see bench/README.md for arguments)
+#   ./build.sh pack    build deterministically and write every package (.nupkg, .snupkg, the asyncnet tool) to artifacts/
 set -euo pipefail
 cd "$(dirname "$0")"
 # Paket's feed comes from this machine's own NuGet configuration, so no feed address is pinned here.
@@ -34,7 +35,30 @@ case "$task" in
     echo "$passed passed, $failed failed, $skipped skipped"
     [ "$failed" -eq 0 ] && [ "$status" -eq 0 ] || exit 1
     ;;
+  pack)
+    # The version is the file `version`'s, for every package. A library is a project with a paket.template: paket pack
+    # makes its .nupkg (dependencies from paket.references and paket.dependencies, sibling libraries pinned to this
+    # version); dotnet pack makes what paket pack cannot: its .snupkg and the DotnetTool package of tools/AsyncNet.Cli.
+    # --no-build packs what the last build left (the package test uses it: `dotnet test` has just built).
+    # ASYNCNET_ARTIFACTS overrides the output folder, ASYNCNET_CONFIGURATION the configuration (Release).
+    out="${ASYNCNET_ARTIFACTS:-$PWD/artifacts}"
+    config="${ASYNCNET_CONFIGURATION:-Release}"
+    version=$(tr -d '[:space:]' < version)
+    if [ "${1:-}" != "--no-build" ]; then
+      # ContinuousIntegrationBuild: deterministic, with source paths mapped to /_/ in the PDBs.
+      dotnet build AsyncNet.sln -c "$config" -p:ContinuousIntegrationBuild=true
+    fi
+    rm -rf "$out" && mkdir -p "$out"
+    dotnet paket pack --build-config "$config" --version "$version" --interproject-references fix "$out"
+    symbols=$(mktemp -d)
+    for template in */paket.template; do
+      dotnet pack "$(dirname "$template")" -c "$config" --no-build --no-restore -o "$symbols" -v quiet
+    done
+    mv "$symbols"/*.snupkg "$out"/ && rm -rf "$symbols"
+    dotnet pack tools/AsyncNet.Cli -c "$config" --no-build --no-restore -o "$out" -v quiet
+    ls -1 "$out"
+    ;;
   demo) dotnet run --project tools/AsyncNet.Cli -c Release -- demo "$@" ;;
   bench) dotnet run --project bench/AsyncNet.Benchmarks -c Release -- "$@" ;;
-  *) echo "usage: ./build.sh test|demo|bench [args]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh test|demo|bench|pack [args]" >&2; exit 2 ;;
 esac

@@ -8,7 +8,7 @@ namespace AsyncNet.Errors;
 /// resolved); anything else arrives as a plain <see cref="NetworkException"/> carrying the OS error.
 /// </summary>
 /// <remarks>
-/// Socket errors are classified in one place, <see cref="SocketErrors.Classify"/>; the message always names
+/// Socket errors are classified in one place, <c>SocketErrors.Classify</c>; the message always names
 /// the address involved when one is known. The original <see cref="SocketException"/>, if any, is the
 /// <see cref="Exception.InnerException"/>.
 /// </remarks>

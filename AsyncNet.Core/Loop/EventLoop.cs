@@ -25,7 +25,7 @@ namespace AsyncNet.Loop;
 /// </para>
 /// <para>
 /// While the loop runs, its thread's <see cref="SynchronizationContext"/> is the loop's, so code started
-/// with <see cref="CreateTask(Func{Task})"/> resumes on the loop thread after every <c>await</c>.
+/// with <see cref="CreateTask(Func{Task}, CancellationToken)"/> resumes on the loop thread after every <c>await</c>.
 /// </para>
 /// </remarks>
 public sealed partial class EventLoop : IDisposable

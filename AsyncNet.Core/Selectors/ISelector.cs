@@ -28,7 +28,7 @@ public interface ISelector : IDisposable
     /// <summary>The number of registered descriptors.</summary>
     int Count { get; }
 
-    /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
+    /// <summary>Whether <see cref="IDisposable.Dispose"/> has been called.</summary>
     bool IsClosed { get; }
 
     /// <summary>Registers a descriptor for the given interest.</summary>

@@ -6,8 +6,8 @@ namespace AsyncNet.Transports;
 
 /// <summary>
 /// A listening stream server (asyncio's <c>Server</c>): accepts connections on one or more sockets and gives
-/// each a protocol from its factory. Made by <see cref="StreamTransportFactory.CreateServerAsync{TProtocol}(Func{TProtocol}, string?, int, ServerOptions?, CancellationToken)"/>
-/// or <see cref="StreamTransportFactory.CreateUnixServerAsync{TProtocol}(Func{TProtocol}, string, ServerOptions?, CancellationToken)"/>.
+/// each a protocol from its factory. Made by <see cref="StreamTransportFactory.CreateServerAsync{TProtocol}(EventLoop, Func{TProtocol}, string?, int, ServerOptions?, CancellationToken)"/>
+/// or <see cref="StreamTransportFactory.CreateUnixServerAsync{TProtocol}(EventLoop, Func{TProtocol}, string, ServerOptions?, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -108,7 +108,7 @@ public abstract record StreamTransportOptions
     internal void ValidateFor(string parameterName) => Validate(parameterName);
 }
 
-/// <summary>Settings for <see cref="StreamTransportFactory.CreateConnectionAsync{TProtocol}(Func{TProtocol}, string, int, ConnectionOptions?, CancellationToken)"/> and its Unix-socket twin.</summary>
+/// <summary>Settings for <see cref="StreamTransportFactory.CreateConnectionAsync{TProtocol}(Loop.EventLoop, Func{TProtocol}, string, int, ConnectionOptions?, CancellationToken)"/> and its Unix-socket twin.</summary>
 public sealed record ConnectionOptions : StreamTransportOptions
 {
     /// <summary>The defaults.</summary>
@@ -134,7 +134,7 @@ public sealed record ConnectionOptions : StreamTransportOptions
     }
 }
 
-/// <summary>Settings for <see cref="StreamTransportFactory.CreateServerAsync{TProtocol}(Func{TProtocol}, string?, int, ServerOptions?, CancellationToken)"/> and its Unix-socket twin.</summary>
+/// <summary>Settings for <see cref="StreamTransportFactory.CreateServerAsync{TProtocol}(Loop.EventLoop, Func{TProtocol}, string?, int, ServerOptions?, CancellationToken)"/> and its Unix-socket twin.</summary>
 /// <remarks>The per-connection settings inherited from <see cref="StreamTransportOptions"/> apply to every accepted connection.</remarks>
 public sealed record ServerOptions : StreamTransportOptions
 {

@@ -4,7 +4,7 @@ namespace AsyncNet.Streams.Dataflow;
 
 /// <summary>
 /// The bytes a decoder has received and not yet consumed, as one <see cref="ReadOnlySequence{T}"/> over the segments
-/// themselves (no copy): what <see cref="Framing.FrameDecoder.TryDecode"/> must be given on every call.
+/// themselves (no copy): what <see cref="Framing.Codec.FrameDecoder.TryDecode"/> must be given on every call.
 /// </summary>
 /// <remarks>
 /// While the unconsumed bytes lie in one segment the sequence is built straight over its memory; a chain of nodes is

@@ -2,17 +2,16 @@ using System.Runtime.InteropServices;
 
 namespace AsyncNet.Cli;
 
-/// <summary>The <c>asyncnet</c> command line: a thin dispatcher to one command per verb (see <see cref="Run"/>).</summary>
+/// <summary>The <c>asyncnet</c> command line: one command per verb, parsed by System.CommandLine (see <see cref="CommandLine"/>).</summary>
 /// <remarks>
-/// <para>Commands:</para>
+/// <para>Commands (each takes <c>--help</c>; <c>asyncnet --version</c> prints the version):</para>
 /// <list type="bullet">
-/// <item><c>demo</c>: a line-echo server and pipelining clients on one loop, timers, cross-thread callbacks (<see cref="DemoCommand"/>).</item>
-/// <item><c>echo-server [--kind raw|stream|framed|socket|pipelines] [--host H] [--port P]</c>: an echo server until Ctrl-C or SIGTERM (<see cref="EchoServerCommand"/>).</item>
-/// <item><c>bench --port P [--host H] [--connections N] [--size B] [--depth D] [--seconds S] [--warmup S] [--framed]</c>: a verifying echo load (<see cref="BenchCommand"/>).</item>
+/// <item><c>demo</c>: a framed echo server and pipelining clients on one loop, timers, cross-thread callbacks (<see cref="DemoCommand"/>).</item>
+/// <item><c>echo-server [--kind raw|stream|framed|socket|pipelines] [--host H] [--port P] [--tls CERT [--tls-key KEY]]</c>: an echo server until Ctrl-C or SIGTERM (<see cref="EchoServerCommand"/>).</item>
+/// <item><c>bench --port P [--host H] [--connections N] [--size B] [--depth D] [--seconds S] [--warmup S] [--framed] [--tls]</c>: a verifying echo load (<see cref="BenchCommand"/>).</item>
 /// <item><c>fuzz --port P [--host H] [--cases N] [--seconds S] [--frames F] [--seed X]</c>: property-based fuzzing of a framed echo server (<see cref="FuzzCommand"/>).</item>
-/// <item><c>get URL [--include] [--output FILE] [--repeat N]</c>: an HTTP GET with the sample client (<see cref="GetCommand"/>).</item>
 /// </list>
-/// <para>Exit codes (<see cref="ExitCodes"/>; <c>get</c> documents its own, which share the network ones):</para>
+/// <para>Exit codes (<see cref="ExitCodes"/>):</para>
 /// <list type="table">
 /// <item><term>0</term><description>success (for <c>echo-server</c>: stopped gracefully).</description></item>
 /// <item><term>1</term><description><c>bench</c>: an echoed byte differed from the byte sent; <c>fuzz</c>: a case failed; <c>demo</c>: a check failed.</description></item>
@@ -55,51 +54,7 @@ public static class Program
     /// <param name="stderr">The command's standard error: usage errors, failures, progress.</param>
     /// <param name="cancellationToken">Stops <c>echo-server</c>, <c>bench</c> and <c>fuzz</c>.</param>
     /// <returns>The command's exit code (see the type's remarks).</returns>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(stdout);
-        ArgumentNullException.ThrowIfNull(stderr);
-        string verb = args.Length > 0 ? args[0] : "help";
-        string[] rest = args.Length > 1 ? args[1..] : [];
-        try
-        {
-            return verb switch
-            {
-                "demo" => DemoCommand.Run(rest, stdout, stderr, cancellationToken),
-                "echo-server" => EchoServerCommand.Run(rest, stdout, stderr, cancellationToken),
-                "bench" => BenchCommand.Run(rest, stdout, stderr, cancellationToken),
-                "fuzz" => FuzzCommand.Run(rest, stdout, stderr, cancellationToken),
-                "get" => GetCommand.Run(rest, stdout, stderr),
-                "help" or "--help" or "-h" => Usage(stdout, ExitCodes.Ok),
-                _ => Usage(stderr, ExitCodes.Usage, $"unknown command '{verb}'"),
-            };
-        }
-        catch (UsageException ex)
-        {
-            return Usage(stderr, ExitCodes.Usage, ex.Message);
-        }
-    }
-
-    private static int Usage(TextWriter to, int exitCode, string? problem = null)
-    {
-        if (problem is not null)
-        {
-            to.WriteLine($"asyncnet: {problem}");
-        }
-
-        to.WriteLine("usage: asyncnet <command> [options]");
-        to.WriteLine("  demo           run a server and clients on loopback and show what the library does");
-        to.WriteLine($"  {EchoServerCommand.Usage}");
-        to.WriteLine("                 run an echo server until Ctrl-C/SIGTERM (raw = AsyncNet protocol echo; framed = 4-byte BE length + payload)");
-        to.WriteLine($"  {BenchCommand.Usage}");
-        to.WriteLine("                 drive an echo server with a verifying load; report msgs/s, MB/s, p50/p99 latency");
-        to.WriteLine($"  {FuzzCommand.Usage}");
-        to.WriteLine("                 fuzz a framed echo server with generated frames, cuts and pauses; shrink a failure");
-        to.WriteLine("  get URL [--include] [--output FILE] [--repeat N]");
-        to.WriteLine("                 fetch a plain-http URL with the sample HTTP client");
-        to.WriteLine("exit codes: 0 ok, 1 echo mismatch or failed check, 2 bad arguments, 5 name not resolved, 6 connection refused,");
-        to.WriteLine("            7 connection reset/closed/failed, 10 address in use, 130 interrupted (get: see its own codes 3-9)");
-        return exitCode;
-    }
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        CommandLine.Invoke(args, stdout, stderr, cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using AsyncNet.Streams.Framing;
 using AsyncNet.Streams.Framing.Codec;
 
@@ -25,6 +26,13 @@ public sealed class EchoServerOptions
     /// </summary>
     public int BufferSize { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// <see langword="null"/> (the default) for plain TCP; TLS settings (at least a server certificate) to serve the
+    /// <see cref="EchoServerKind.Stream"/> echo over TLS, through an <see cref="SslStream"/> on each connection's stream
+    /// adapter. Only the stream echo serves TLS.
+    /// </summary>
+    public SslServerAuthenticationOptions? Tls { get; init; }
+
     /// <summary>How long a graceful close waits for connections to close before aborting them. The default is 2 seconds.</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -32,6 +40,7 @@ public sealed class EchoServerOptions
     /// <param name="parameterName">The options argument's name.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     /// <exception cref="ArgumentNullException"><see cref="FrameFormat"/> is null.</exception>
+    /// <exception cref="ArgumentException"><see cref="Tls"/> has no server certificate.</exception>
     internal void Validate(string parameterName)
     {
         if (Backlog < 1)
@@ -50,5 +59,9 @@ public sealed class EchoServerOptions
         }
 
         ArgumentNullException.ThrowIfNull(FrameFormat, parameterName);
+        if (Tls is { ServerCertificate: null, ServerCertificateContext: null, ServerCertificateSelectionCallback: null })
+        {
+            throw new ArgumentException("Tls needs a server certificate.", parameterName);
+        }
     }
 }

@@ -18,6 +18,7 @@ public static class EchoServers
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/>, <paramref name="port"/> or an option is out of range.</exception>
+    /// <exception cref="ArgumentException"><see cref="EchoServerOptions.Tls"/> is set for another kind than <see cref="EchoServerKind.Stream"/>, or has no certificate.</exception>
     public static Task<IEchoServer> StartAsync(EchoServerKind kind, string host = "127.0.0.1", int port = 0, EchoServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(host);
@@ -25,6 +26,13 @@ public static class EchoServers
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
         options ??= EchoServerOptions.Default;
         options.Validate(nameof(options));
+        if (options.Tls is not null)
+        {
+            return kind == EchoServerKind.Stream
+                ? LoopEchoServer.StartAsync(new TlsStreamEchoServer(options), host, port)
+                : throw new ArgumentException($"Only the {EchoServerKind.Stream} echo serves TLS (got {kind}).", nameof(kind));
+        }
+
         return kind switch
         {
             EchoServerKind.Protocol => LoopEchoServer.StartAsync(new ProtocolEchoServer(options), host, port),

@@ -1,87 +1,109 @@
+using System.Reflection;
+
 namespace AsyncNet.Cli.Tests.Commands;
 
+/// <summary>The command line itself (System.CommandLine): help, version, suggestions, completions and usage errors.</summary>
 public sealed class CommandLineTests
 {
-    private static readonly string[] s_values = ["port", "host", "seconds"];
-    private static readonly string[] s_flags = ["framed"];
+    public static TheoryData<string> Verbs => ["demo", "echo-server", "bench", "fuzz"];
 
-    [Fact]
-    public void Parse_ValuesBothWays_AndFlags()
+    [Theory]
+    [MemberData(nameof(Verbs))]
+    public void Help_ForEveryVerb_DescribesItsOptionsAndExitCodes_OnStdout(string verb)
     {
-        CommandLine line = CommandLine.Parse("bench", ["--port", "9000", "--host=example.org", "--framed", "--seconds", "0.5"], s_values, s_flags);
+        (int code, string stdout, string stderr) = Run(verb, "--help");
 
-        Assert.Equal(9000, line.GetInt32("port", null, 1, 65535));
-        Assert.Equal("example.org", line.GetString("host", "127.0.0.1"));
-        Assert.Equal(TimeSpan.FromMilliseconds(500), line.GetSeconds("seconds", 5, 0.1, 60));
-        Assert.True(line.Has("framed"));
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains($" {verb} [options]", stdout);
+        Assert.Contains("-h, --help", stdout);
+        Assert.Contains("Exit codes:", stdout);
+        Assert.Matches(@"\n  2 +bad arguments", stdout);
+        Assert.Empty(stderr);
     }
 
     [Fact]
-    public void Absent_OptionalOptions_TakeTheirFallbacks()
+    public void Help_ForBench_ListsEveryOptionWithItsDefault()
     {
-        CommandLine line = CommandLine.Parse("bench", [], s_values, s_flags);
+        (_, string stdout, _) = Run("bench", "--help");
 
-        Assert.Equal(50, line.GetInt32("port", 50, 1, 65535));
-        Assert.Equal("127.0.0.1", line.GetString("host", "127.0.0.1"));
-        Assert.Equal(TimeSpan.FromSeconds(5), line.GetSeconds("seconds", 5, 0.1, 60));
-        Assert.False(line.Has("framed"));
+        Assert.Matches(@"--port <port> +\(REQUIRED\)", stdout);
+        foreach (string option in new[] { "--host", "--connections", "--size", "--depth", "--seconds", "--warmup", "--framed" })
+        {
+            Assert.Contains(option, stdout);
+        }
+
+        Assert.Contains("[default: 50]", stdout);
+        Assert.Contains("[default: 127.0.0.1]", stdout);
+        Assert.Matches(@"\n  130 +interrupted", stdout);
+    }
+
+    [Fact]
+    public void Version_PrintsTheAssemblysInformationalVersion()
+    {
+        string expected = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+
+        (int code, string stdout, string stderr) = Run("--version");
+
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Equal(expected, stdout.Trim());
+        Assert.Matches(@"^\d+\.\d+\.\d+", stdout);
+        Assert.Empty(stderr);
     }
 
     [Theory]
-    [InlineData(new[] { "--nope", "1" }, "bench: unknown option '--nope'")]
-    [InlineData(new[] { "--port" }, "bench: --port needs a value")]
-    [InlineData(new[] { "--port", "--framed" }, "bench: --port needs a value")]
-    [InlineData(new[] { "--port", "1", "--port", "2" }, "bench: --port given twice")]
-    [InlineData(new[] { "--framed", "--framed" }, "bench: --framed given twice")]
-    [InlineData(new[] { "--framed=yes" }, "bench: --framed takes no value")]
-    [InlineData(new[] { "9000" }, "bench: unexpected argument '9000'")]
-    [InlineData(new[] { "--" }, "bench: unexpected argument '--'")]
-    public void Parse_Malformed_ThrowsNamingTheProblem(string[] args, string message)
+    [InlineData(new[] { "bnech", "--port", "1" }, "asyncnet: Unrecognized command or argument 'bnech'.", "'bnech' was not matched. Did you mean one of the following?\nbench\n")]
+    [InlineData(new[] { "bench", "--prot", "1" }, "asyncnet: bench: Unrecognized command or argument '--prot'.", "'--prot' was not matched. Did you mean one of the following?\n--port\n")]
+    [InlineData(new[] { "echo-server", "--kidn", "raw" }, "asyncnet: echo-server: Unrecognized command or argument '--kidn'.", "Did you mean one of the following?\n--kind\n")]
+    public void Typo_ExitsWith2_SuggestingTheNearestName_OnStderr(string[] args, string error, string suggestion)
     {
-        var error = Assert.Throws<UsageException>(() => CommandLine.Parse("bench", args, s_values, s_flags));
+        (int code, string stdout, string stderr) = Run(args);
 
-        Assert.Equal(message, error.Message);
+        Assert.Equal(ExitCodes.Usage, code);
+        string normalized = stderr.ReplaceLineEndings("\n");
+        Assert.StartsWith(error, normalized);
+        Assert.Contains(suggestion, normalized);
+        Assert.Contains("usage: asyncnet", normalized);
+        Assert.Empty(stdout);
     }
 
     [Theory]
-    [InlineData("abc")]
-    [InlineData("0")]
-    [InlineData("65536")]
-    [InlineData("1.5")]
-    [InlineData("")]
-    public void GetInt32_OutOfRangeOrNotANumber_NamesTheOptionAndTheRange(string value)
+    [InlineData(new[] { "bench", "--port", "9", "--depth", "0" }, "asyncnet: bench: --depth must be a whole number from 1 to 4096 (got '0')")]
+    [InlineData(new[] { "bench", "--port", "9", "--seconds", "1e9" }, "asyncnet: bench: --seconds must be a number of seconds from 0.1 to 86400 (got '1e9')")]
+    [InlineData(new[] { "bench", "--port", "9", "--warmup", "-1" }, "asyncnet: bench: --warmup must be a number of seconds from 0 to 3600 (got '-1')")]
+    [InlineData(new[] { "bench", "--port", "1.5" }, "asyncnet: bench: --port must be a whole number from 1 to 65535 (got '1.5')")]
+    [InlineData(new[] { "bench", "--port", "1", "--port", "2" }, "asyncnet: bench: Option '--port' expects a single argument but 2 were provided.")]
+    [InlineData(new[] { "bench", "--port", "9", "--host=" }, "asyncnet: bench: Required argument missing for option: '--host'.")]
+    [InlineData(new[] { "bench", "--port", "9", "--host", "" }, "asyncnet: bench: --host needs a non-empty value")]
+    public void BadArgument_ExitsWith2_WithOneLineNamingTheOption_AndNothingOnStdout(string[] args, string error)
     {
-        CommandLine line = CommandLine.Parse("bench", ["--port", value], s_values, s_flags);
+        (int code, string stdout, string stderr) = Run(args);
 
-        var error = Assert.Throws<UsageException>(() => line.GetInt32("port", null, 1, 65535));
-
-        Assert.Equal($"bench: --port must be a whole number from 1 to 65535 (got '{value}')", error.Message);
-    }
-
-    [Fact]
-    public void GetInt32_RequiredAndAbsent_SaysSo()
-    {
-        CommandLine line = CommandLine.Parse("bench", [], s_values, s_flags);
-
-        Assert.Equal("bench: --port is required", Assert.Throws<UsageException>(() => line.GetInt32("port", null, 1, 65535)).Message);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal(error, stderr.ReplaceLineEndings("\n").Split('\n')[0]);
+        Assert.Contains($"'asyncnet {args[0]} --help' describes them", stderr);
+        Assert.Empty(stdout);
     }
 
     [Theory]
-    [InlineData("-1")]
-    [InlineData("x")]
-    [InlineData("1e9")]
-    public void GetSeconds_Invalid_NamesTheOption(string value)
+    [InlineData("[suggest] ech", new[] { "echo-server" })]
+    [InlineData("[suggest:19] \"echo-server --kind \"", new[] { "framed", "pipelines", "raw", "socket", "stream" })]
+    public void SuggestDirective_CompletesVerbsAndValues(string directive, string[] expected)
     {
-        CommandLine line = CommandLine.Parse("bench", ["--seconds", value], s_values, s_flags);
+        string[] args = System.CommandLine.Parsing.CommandLineParser.SplitCommandLine(directive).ToArray();
 
-        Assert.StartsWith("bench: --seconds must be a number of seconds from 0.1 to 60", Assert.Throws<UsageException>(() => line.GetSeconds("seconds", 5, 0.1, 60)).Message);
+        (int code, string stdout, _) = Run(args);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        string[] completions = stdout.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(expected, completions.Intersect(expected).ToArray());
+        Assert.DoesNotContain("bench", completions);
     }
 
-    [Fact]
-    public void GetString_Empty_IsRejected()
+    private static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
-        CommandLine line = CommandLine.Parse("bench", ["--host="], s_values, s_flags);
-
-        Assert.Equal("bench: --host needs a non-empty value", Assert.Throws<UsageException>(() => line.GetString("host", "x")).Message);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
     }
 }

@@ -57,9 +57,9 @@ public sealed partial class EchoServerCommandTests
     [Theory]
     [InlineData(new[] { "echo-server", "--kind", "udp" }, "asyncnet: echo-server: --kind must be one of raw (or protocol), stream, framed, socket, pipelines (got 'udp')")]
     [InlineData(new[] { "echo-server", "--port", "65536" }, "asyncnet: echo-server: --port must be a whole number from 0 to 65535 (got '65536')")]
-    [InlineData(new[] { "echo-server", "--port" }, "asyncnet: echo-server: --port needs a value")]
-    [InlineData(new[] { "echo-server", "--framed" }, "asyncnet: echo-server: unknown option '--framed'")]
-    [InlineData(new[] { "echo-server", "9000" }, "asyncnet: echo-server: unexpected argument '9000'")]
+    [InlineData(new[] { "echo-server", "--port" }, "asyncnet: echo-server: Required argument missing for option: '--port'.")]
+    [InlineData(new[] { "echo-server", "--framed" }, "asyncnet: echo-server: Unrecognized command or argument '--framed'.")]
+    [InlineData(new[] { "echo-server", "9000" }, "asyncnet: echo-server: Unrecognized command or argument '9000'.")]
     public async Task EchoServer_BadArguments_ExitWith2_NamingTheOption(string[] args, string message)
     {
         (int code, string stdout, string stderr) = await BenchCommandTests.RunAsync(args);

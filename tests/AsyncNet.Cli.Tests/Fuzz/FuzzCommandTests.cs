@@ -12,7 +12,7 @@ public sealed class FuzzCommandTests
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = FuzzCommand.Run(args, stdout, stderr, CancellationToken.None);
+        int code = Program.Run(["fuzz", .. args], stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
@@ -71,13 +71,16 @@ public sealed class FuzzCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "--cases", "5" }, "--port is required")]
+    [InlineData(new[] { "--cases", "5" }, "Option '--port' is required.")]
     [InlineData(new[] { "--port", "1", "--seed", "abc" }, "--seed must be a whole number")]
     [InlineData(new[] { "--port", "1", "--cases", "0" }, "--cases must be a whole number from 1")]
-    [InlineData(new[] { "--port", "1", "--bogus", "1" }, "unknown option '--bogus'")]
+    [InlineData(new[] { "--port", "1", "--bogus", "1" }, "Unrecognized command or argument '--bogus'")]
     public void BadArguments_AreUsageErrorsNamingTheOption(string[] args, string message)
     {
-        var e = Assert.Throws<UsageException>(() => Fuzz(args));
-        Assert.Contains(message, e.Message);
+        (int code, string output, string error) = Fuzz(args);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.StartsWith($"asyncnet: fuzz: {message}", error);
+        Assert.Empty(output);
     }
 }

@@ -1,8 +1,10 @@
 using System.Text;
+using AsyncNet.Samples.Http;
+using SamplesProgram = AsyncNet.Samples.Program;
 
 namespace AsyncNet.Cli.Tests.Http;
 
-/// <summary><c>asyncnet get</c> end to end: its own event loop against a raw responder on 127.0.0.1.</summary>
+/// <summary>The samples program's <c>get</c> end to end: its own event loop against a raw responder on 127.0.0.1.</summary>
 public sealed class GetCommandTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("asyncnet-get-").FullName;
@@ -157,7 +159,7 @@ public sealed class GetCommandTests : IDisposable
     {
         var stderr = new StringWriter();
 
-        int code = GetCommand.Run(["http://127.0.0.1:1/", "-o", Path.Combine(_directory, "missing", "dir", "f")], new StringWriter(), stderr);
+        int code = SamplesProgram.Run(["get", "http://127.0.0.1:1/", "-o", Path.Combine(_directory, "missing", "dir", "f")], new StringWriter(), stderr);
 
         Assert.Equal(GetCommand.ExitOutputError, code);
         Assert.Contains("cannot write", stderr.ToString(), StringComparison.Ordinal);
@@ -172,11 +174,13 @@ public sealed class GetCommandTests : IDisposable
     [InlineData("http://127.0.0.1/ --repeat x")]
     [InlineData("http://127.0.0.1/ -o")]
     [InlineData("http://127.0.0.1/a http://127.0.0.1/b")]
-    public void BadArguments_ThrowUsageException(string commandLine)
+    public void BadArguments_ExitWithUsage(string commandLine)
     {
-        string[] args = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string[] args = ["get", .. commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
+        var stderr = new StringWriter();
 
-        Assert.Throws<UsageException>(() => GetCommand.Run(args, new StringWriter(), new StringWriter()));
+        Assert.Equal(GetCommand.ExitUsage, SamplesProgram.Run(args, new StringWriter(), stderr));
+        Assert.NotEmpty(stderr.ToString());
     }
 
     /// <summary>Runs the command on another thread (it blocks on its own loop), bounded in time.</summary>
@@ -184,7 +188,7 @@ public sealed class GetCommandTests : IDisposable
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = await Task.Run(() => GetCommand.Run(args, stdout, stderr)).WaitAsync(TimeSpan.FromSeconds(30));
+        int code = await Task.Run(() => SamplesProgram.Run(["get", .. args], stdout, stderr)).WaitAsync(TimeSpan.FromSeconds(30));
         return (code, stdout.ToString(), stderr.ToString());
     }
 }

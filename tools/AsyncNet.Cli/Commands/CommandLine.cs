@@ -1,148 +1,98 @@
-using System.Globalization;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 
 namespace AsyncNet.Cli;
 
 /// <summary>
-/// The options of one command, parsed: <c>--name value</c>, <c>--name=value</c> and <c>--flag</c>. Anything else (an
-/// unknown option, a missing value, a repeated option, a stray argument) is a <see cref="UsageException"/> whose message
-/// names the command and the option.
+/// The <c>asyncnet</c> command line on System.CommandLine: the verbs, <c>--help</c> on each (ending with its exit codes),
+/// <c>--version</c>, typo suggestions, and completions through the <c>[suggest]</c> directive.
 /// </summary>
 /// <remarks>
-/// Values are read with typed getters that check ranges and say what was expected:
-/// "bench: --port must be a whole number from 1 to 65535 (got 'x')".
+/// A bad command line (an unknown verb or option, a missing or out-of-range value) prints one
+/// "asyncnet: VERB: problem" line per problem on standard error, then System.CommandLine's suggestions for mistyped
+/// words, then where the usage is, and exits with <see cref="ExitCodes.Usage"/>; nothing goes to standard output.
 /// </remarks>
-public sealed class CommandLine
+public static class CommandLine
 {
-    private readonly string _command;
-    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
-
-    private CommandLine(string command) => _command = command;
-
-    /// <summary>Parses <paramref name="args"/>.</summary>
-    /// <param name="command">The command's name, for messages.</param>
-    /// <param name="args">The arguments after the command's name.</param>
-    /// <param name="valueOptions">The options that take a value, without the leading <c>--</c>.</param>
-    /// <param name="flags">The options that take none.</param>
-    /// <returns>The parsed options.</returns>
-    /// <exception cref="UsageException">An argument is not one of the options, lacks its value, or repeats.</exception>
-    public static CommandLine Parse(string command, IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> flags)
+    /// <summary>Builds the root command with every verb.</summary>
+    /// <returns>The root command; <see cref="Invoke"/> parses and runs a command line with it.</returns>
+    public static RootCommand CreateRoot()
     {
-        var parsed = new CommandLine(command);
-        for (int i = 0; i < args.Count; i++)
+        var root = new RootCommand("AsyncNet's command-line tool: echo servers, a verifying echo load, a framed-echo fuzzer and a demo, on asyncio's model for .NET.")
         {
-            string arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
-            {
-                throw new UsageException($"{command}: unexpected argument '{arg}'");
-            }
+            DemoCommand.Create(),
+            EchoServerCommand.Create(),
+            BenchCommand.Create(),
+            FuzzCommand.Create(),
+        };
+        HelpOption helpOption = root.Options.OfType<HelpOption>().Single();
+        var help = new HelpWithExitCodesAction((HelpAction)helpOption.Action!, ExitCodes.Help);
+        helpOption.Action = help;
+        root.Options.OfType<VersionOption>().Single().Action = new VersionAction();
 
-            string name = arg[2..];
-            string? value = null;
-            int equals = name.IndexOf('=', StringComparison.Ordinal);
-            if (equals >= 0)
-            {
-                value = name[(equals + 1)..];
-                name = name[..equals];
-            }
-
-            if (flags.Contains(name))
-            {
-                if (value is not null)
-                {
-                    throw new UsageException($"{command}: --{name} takes no value");
-                }
-
-                if (!parsed._flags.Add(name))
-                {
-                    throw new UsageException($"{command}: --{name} given twice");
-                }
-
-                continue;
-            }
-
-            if (!valueOptions.Contains(name))
-            {
-                throw new UsageException($"{command}: unknown option '--{name}'");
-            }
-
-            if (value is null)
-            {
-                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
-                {
-                    throw new UsageException($"{command}: --{name} needs a value");
-                }
-
-                value = args[++i];
-            }
-
-            if (!parsed._values.TryAdd(name, value))
-            {
-                throw new UsageException($"{command}: --{name} given twice");
-            }
-        }
-
-        return parsed;
+        // Without a verb, and for "asyncnet help", the root's help (exit code 0), as before the parser changed.
+        root.SetAction(help.Invoke);
+        var helpVerb = new Command("help", "Show this help.") { Hidden = true };
+        helpVerb.SetAction(result => root.Parse(["--help"]).Invoke(result.InvocationConfiguration));
+        root.Add(helpVerb);
+        return root;
     }
 
-    /// <summary>Whether the flag was given.</summary>
-    /// <param name="flag">The flag, without <c>--</c>.</param>
-    /// <returns><see langword="true"/> if it was.</returns>
-    public bool Has(string flag) => _flags.Contains(flag);
-
-    /// <summary>The option's value, or <paramref name="fallback"/>.</summary>
-    /// <param name="name">The option, without <c>--</c>.</param>
-    /// <param name="fallback">The value when the option is absent.</param>
-    /// <returns>The value.</returns>
-    /// <exception cref="UsageException">The value is empty.</exception>
-    public string GetString(string name, string fallback)
+    /// <summary>Parses <paramref name="args"/> and runs the verb they name.</summary>
+    /// <param name="args">The verb, then its arguments.</param>
+    /// <param name="stdout">The verb's standard output (the help and the version go here too).</param>
+    /// <param name="stderr">The verb's standard error: usage errors, failures, progress.</param>
+    /// <param name="cancellationToken">Stops <c>echo-server</c>, <c>bench</c> and <c>fuzz</c>.</param>
+    /// <returns>The verb's exit code; <see cref="ExitCodes.Usage"/> for a bad command line.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static int Invoke(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
-        if (!_values.TryGetValue(name, out string? value))
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        ParseResult parsed = CreateRoot().Parse(args);
+        if (parsed.Action is ParseErrorAction errorAction)
         {
-            return fallback;
+            ReportUsageErrors(parsed, errorAction, stderr);
+            return ExitCodes.Usage;
         }
 
-        return value.Length > 0 ? value : throw new UsageException($"{_command}: --{name} needs a non-empty value");
+        // Program.Main turns Ctrl-C and SIGTERM into the token itself, so System.CommandLine's own handler stays off.
+        var configuration = new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false };
+        return parsed.InvokeAsync(configuration, cancellationToken).GetAwaiter().GetResult();
     }
 
-    /// <summary>The option's value as a whole number within a range.</summary>
-    /// <param name="name">The option, without <c>--</c>.</param>
-    /// <param name="fallback">The value when the option is absent; <see langword="null"/> makes the option required.</param>
-    /// <param name="min">The smallest value accepted.</param>
-    /// <param name="max">The largest value accepted.</param>
-    /// <returns>The value.</returns>
-    /// <exception cref="UsageException">The option is required and absent, or its value is not a whole number in range.</exception>
-    public int GetInt32(string name, int? fallback, int min, int max)
+    /// <summary>Reports a usage error found after parsing: "asyncnet: VERB: problem", then where the usage is.</summary>
+    /// <param name="verb">The verb whose arguments are wrong.</param>
+    /// <param name="problem">What is wrong, naming the option.</param>
+    /// <param name="stderr">Where to report it.</param>
+    /// <returns><see cref="ExitCodes.Usage"/>.</returns>
+    internal static int UsageError(Command verb, string problem, TextWriter stderr)
     {
-        if (!_values.TryGetValue(name, out string? text))
+        stderr.WriteLine($"asyncnet: {verb.Name}: {problem}");
+        WriteUsageHint(verb, stderr);
+        return ExitCodes.Usage;
+    }
+
+    private static void ReportUsageErrors(ParseResult parsed, ParseErrorAction errorAction, TextWriter stderr)
+    {
+        Command command = parsed.CommandResult.Command;
+        string prefix = command is RootCommand ? "asyncnet" : $"asyncnet: {command.Name}";
+        foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
         {
-            return fallback ?? throw new UsageException($"{_command}: --{name} is required");
+            stderr.WriteLine($"{prefix}: {error.Message}");
         }
 
-        return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
-            ? value
-            : throw new UsageException($"{_command}: --{name} must be a whole number from {min} to {max} (got '{text}')");
+        // System.CommandLine writes its typo suggestions to Output and the errors (written above already) to Error.
+        errorAction.ShowHelp = false;
+        errorAction.ShowTypoCorrections = true;
+        parsed.Invoke(new InvocationConfiguration { Output = stderr, Error = TextWriter.Null, EnableDefaultExceptionHandler = false });
+        WriteUsageHint(command, stderr);
     }
 
-    /// <summary>The option's value as a number of seconds within a range (fractions allowed: <c>0.5</c>).</summary>
-    /// <param name="name">The option, without <c>--</c>.</param>
-    /// <param name="fallback">The value when the option is absent.</param>
-    /// <param name="min">The smallest value accepted, in seconds.</param>
-    /// <param name="max">The largest value accepted, in seconds.</param>
-    /// <returns>The value.</returns>
-    /// <exception cref="UsageException">The value is not a number in range.</exception>
-    public TimeSpan GetSeconds(string name, double fallback, double min, double max)
-    {
-        if (!_values.TryGetValue(name, out string? text))
-        {
-            return TimeSpan.FromSeconds(fallback);
-        }
-
-        return double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) && value >= min && value <= max
-            ? TimeSpan.FromSeconds(value)
-            : throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"{_command}: --{name} must be a number of seconds from {min} to {max} (got '{text}')"));
-    }
+    private static void WriteUsageHint(Command command, TextWriter stderr) =>
+        stderr.WriteLine(command is RootCommand
+            ? "usage: asyncnet <command> [options]; 'asyncnet --help' lists the commands"
+            : $"usage: asyncnet {command.Name} [options]; 'asyncnet {command.Name} --help' describes them");
 }
-
-/// <summary>Bad command-line arguments; the message says which. <c>Program</c> prints it with the usage and exits with 2.</summary>
-public sealed class UsageException(string message) : Exception(message);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using AsyncNet.Loop;
@@ -24,20 +25,24 @@ public static class DemoCommand
     private static readonly LengthFieldFormat s_format = new(
         lengthFieldOffset: 1, lengthFieldSize: 4, typeFieldSize: 1, checksum: ChecksumAlgorithm.Crc32C, maxFrameLength: 1 << 20);
 
-    /// <summary>Runs the demo.</summary>
-    /// <param name="args">The arguments after <c>demo</c>: none.</param>
-    /// <param name="stdout">Where the demo's report goes.</param>
-    /// <param name="stderr">Unused: the demo reports failures on <paramref name="stdout"/>, in its summary.</param>
-    /// <param name="cancellationToken">Unused: the demo takes about a second and runs to its end.</param>
-    /// <returns>0 when every check passed, 1 otherwise.</returns>
-    /// <exception cref="UsageException">An argument was given.</exception>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <summary>Creates the <c>demo</c> verb.</summary>
+    /// <returns>The verb; it takes no arguments.</returns>
+    public static Command Create()
     {
-        if (args.Length > 0)
-        {
-            throw new UsageException($"demo takes no arguments (got '{args[0]}')");
-        }
+        var verb = new Verb(
+            "demo",
+            "Run a framed echo server and clients on one event loop on loopback, and show what the library does.",
+            "0    every check passed (\"demo: OK\")\n1    a check failed (\"demo: FAILED\")\n2    bad arguments (demo takes none)");
+        verb.SetAction(result => Run(result.InvocationConfiguration.Output));
+        return verb;
+    }
 
+    /// <summary>Runs the demo.</summary>
+    /// <param name="stdout">Where the demo's report goes; failures are reported there too, in its summary.</param>
+    /// <returns>0 when every check passed, 1 otherwise.</returns>
+    public static int Run(TextWriter stdout)
+    {
+        ArgumentNullException.ThrowIfNull(stdout);
         using var loop = new EventLoop();
         stdout.WriteLine($"AsyncNet demo: one event loop on {loop.Selector}");
 

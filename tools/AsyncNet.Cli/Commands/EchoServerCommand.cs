@@ -1,11 +1,15 @@
+using System.CommandLine;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using AsyncNet.Echo;
 using AsyncNet.Errors;
 
 namespace AsyncNet.Cli;
 
 /// <summary>
-/// <c>asyncnet echo-server [--kind raw|stream|framed|socket|pipelines] [--host 127.0.0.1] [--port P]</c>: runs an echo
-/// server until stopped (Ctrl-C or SIGTERM), then closes it gracefully.
+/// <c>asyncnet echo-server [--kind raw|stream|framed|socket|pipelines] [--host 127.0.0.1] [--port P] [--tls CERT [--tls-key KEY]]</c>:
+/// runs an echo server until stopped (Ctrl-C or SIGTERM), then closes it gracefully.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -15,40 +19,117 @@ namespace AsyncNet.Cli;
 /// "echo-server: … listening on HOST:PORT" on standard output says where.
 /// </para>
 /// <para>
-/// Exit codes: 0 after a graceful stop; 2 for bad arguments; 5 when the host does not resolve; 10 when the address is in
-/// use; 7 for another network failure.
+/// <c>--tls CERT</c> serves the stream echo over TLS (<c>SslStream</c> on the connection's stream adapter). CERT is a
+/// PEM file with the certificate (and its chain) and, unless <c>--tls-key KEY</c> names another PEM file for it, the
+/// unencrypted private key (PKCS#8, RSA or EC), as <c>openssl req -x509 -nodes</c> writes them.
+/// </para>
+/// <para>
+/// Exit codes: 0 after a graceful stop; 2 for bad arguments (a certificate that cannot be loaded included); 5 when the
+/// host does not resolve; 10 when the address is in use; 7 for another network failure.
 /// </para>
 /// </remarks>
 public static class EchoServerCommand
 {
-    /// <summary>The usage line.</summary>
-    public const string Usage = "echo-server [--kind raw|stream|framed|socket|pipelines] [--host 127.0.0.1] [--port 0]";
+    /// <summary>Creates the <c>echo-server</c> verb.</summary>
+    /// <returns>The verb, with its options and action.</returns>
+    public static Command Create()
+    {
+        var kind = new Option<string>("--kind")
+        {
+            Description = "raw: AsyncNet's protocol echo; stream: its stream echo; framed: its framed echo (4-byte big-endian length, then the payload); socket, pipelines: the .NET baselines.",
+            DefaultValueFactory = _ => "raw",
+        };
+        kind.CompletionSources.Add("raw", "stream", "framed", "socket", "pipelines");
+        kind.Validators.Add(result =>
+        {
+            string? name = result.GetValueOrDefault<string>();
+            if (!EchoServerKinds.TryParse(name, out _))
+            {
+                result.AddError($"--kind must be one of {EchoServerKinds.Names} (got '{name}')");
+            }
+        });
+        Option<string> host = ValueOptions.Host("The address to listen on.");
+        Option<int> port = ValueOptions.Port(listening: true);
+        var tls = new Option<FileInfo?>("--tls")
+        {
+            Description = "Serve the stream echo over TLS with the certificate in this PEM file (with its unencrypted private key unless --tls-key is given).",
+            HelpName = "CERT",
+        };
+        var tlsKey = new Option<FileInfo?>("--tls-key") { Description = "The PEM file of --tls's private key, when it is not in CERT.", HelpName = "KEY" };
+        var verb = new Verb(
+            "echo-server",
+            "Run an echo server until Ctrl-C or SIGTERM, then close it gracefully.",
+            "0    stopped gracefully\n2    bad arguments\n5    the host name did not resolve\n7    another network failure\n10   the address is in use")
+        {
+            kind, host, port, tls, tlsKey,
+        };
+        verb.SetAction((result, cancellationToken) =>
+        {
+            TextWriter stderr = result.InvocationConfiguration.Error;
+            EchoServerKinds.TryParse(result.GetValue(kind), out EchoServerKind parsedKind);
+            var options = EchoServerOptions.Default;
+            if (result.GetValue(tls) is { } certificateFile)
+            {
+                if (result.GetResult(kind) is { Implicit: false } && parsedKind != EchoServerKind.Stream)
+                {
+                    return Task.FromResult(CommandLine.UsageError(verb, $"--tls serves the stream echo only (got --kind {result.GetValue(kind)})", stderr));
+                }
+
+                parsedKind = EchoServerKind.Stream;
+                try
+                {
+                    options = new EchoServerOptions { Tls = new SslServerAuthenticationOptions { ServerCertificate = LoadCertificate(certificateFile, result.GetValue(tlsKey)) } };
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+                {
+                    return Task.FromResult(CommandLine.UsageError(verb, $"--tls: cannot load a certificate and its private key from '{certificateFile}': {ex.Message}", stderr));
+                }
+            }
+            else if (result.GetValue(tlsKey) is not null)
+            {
+                return Task.FromResult(CommandLine.UsageError(verb, "--tls-key needs --tls", stderr));
+            }
+
+            return Task.FromResult(Run(parsedKind, result.GetRequiredValue(host), result.GetValue(port), options, result.InvocationConfiguration.Output, stderr, cancellationToken));
+        });
+        return verb;
+    }
+
+    /// <summary>Loads a certificate and its private key from PEM files, in the form SslStream serves on every platform.</summary>
+    /// <param name="certificate">The PEM file of the certificate (and of the key, when <paramref name="key"/> is null).</param>
+    /// <param name="key">The PEM file of the private key, or <see langword="null"/>.</param>
+    /// <returns>The certificate with its private key.</returns>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    /// <exception cref="CryptographicException">A file holds no usable certificate or key, or they do not match.</exception>
+    public static X509Certificate2 LoadCertificate(FileInfo certificate, FileInfo? key)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(certificate.FullName, key?.FullName);
+
+        // A key read from PEM is ephemeral, which SslStream cannot serve on every platform; a PKCS#12 round trip persists it.
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
 
     /// <summary>Runs an echo server until <paramref name="cancellationToken"/> fires, then closes it gracefully.</summary>
-    /// <param name="args">The arguments after <c>echo-server</c>.</param>
+    /// <param name="kind">Which echo server.</param>
+    /// <param name="host">The address to listen on.</param>
+    /// <param name="port">The port to listen on; 0 lets the OS choose.</param>
+    /// <param name="options">The server's settings (TLS among them).</param>
     /// <param name="stdout">Where the listening and stopped lines go.</param>
     /// <param name="stderr">Where failures go.</param>
     /// <param name="cancellationToken">Stops the server (Program fires it on Ctrl-C and SIGTERM).</param>
     /// <returns>An exit code of <see cref="ExitCodes"/>.</returns>
-    /// <exception cref="UsageException">The arguments are malformed.</exception>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <exception cref="ArgumentNullException"><paramref name="host"/>, <paramref name="options"/>, <paramref name="stdout"/> or <paramref name="stderr"/> is null.</exception>
+    public static int Run(EchoServerKind kind, string host, int port, EchoServerOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        CommandLine options = CommandLine.Parse("echo-server", args, ["kind", "host", "port"], []);
-        string kindName = options.GetString("kind", "raw");
-        if (!EchoServerKinds.TryParse(kindName, out EchoServerKind kind))
-        {
-            throw new UsageException($"echo-server: --kind must be one of {EchoServerKinds.Names} (got '{kindName}')");
-        }
-
-        string host = options.GetString("host", "127.0.0.1");
-        int port = options.GetInt32("port", 0, 0, 65535);
-
         IEchoServer server;
         try
         {
-            server = EchoServers.StartAsync(kind, host, port).GetAwaiter().GetResult();
+            server = EchoServers.StartAsync(kind, host, port, options).GetAwaiter().GetResult();
         }
         catch (NetworkException ex)
         {
@@ -56,7 +137,8 @@ public static class EchoServerCommand
         }
 
         string frames = kind.IsFramed() ? $", frames: {EchoFraming.DefaultFormat}" : string.Empty;
-        stdout.WriteLine($"echo-server: {server.Name} echo listening on {server.EndPoint}{frames} (Ctrl-C to stop)");
+        string certificate = options.Tls?.ServerCertificate is { } served ? $", certificate {served.Subject}" : string.Empty;
+        stdout.WriteLine($"echo-server: {server.Name} echo listening on {server.EndPoint}{frames}{certificate} (Ctrl-C to stop)");
         stdout.Flush();
         cancellationToken.WaitHandle.WaitOne();
         stdout.WriteLine("echo-server: stopping (closing connections gracefully)");

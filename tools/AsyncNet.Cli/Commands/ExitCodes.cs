@@ -3,11 +3,22 @@ using AsyncNet.Errors;
 namespace AsyncNet.Cli;
 
 /// <summary>
-/// The exit codes of <c>asyncnet</c>'s commands. Network failures share <c>get</c>'s numbers (see
-/// <see cref="GetCommand"/>), so a script can read them the same way whatever the command.
+/// The exit codes of <c>asyncnet</c>'s commands: every verb uses the same number for the same outcome, so a script can
+/// read them the same way whatever the verb.
 /// </summary>
 public static class ExitCodes
 {
+    /// <summary>The table the root's <c>--help</c> ends with, one "CODE  meaning" per line.</summary>
+    internal const string Help =
+        "0    success (echo-server: stopped gracefully)\n" +
+        "1    bench: an echoed byte differed; fuzz: a case failed; demo: a check failed\n" +
+        "2    bad arguments: an unknown command or option, a missing or invalid value\n" +
+        "5    the host name did not resolve\n" +
+        "6    connection refused: nothing listens at the address\n" +
+        "7    a connection was reset or closed by the server, aborted, timed out, or failed otherwise\n" +
+        "10   echo-server: the address is in use\n" +
+        "130  bench or fuzz interrupted by Ctrl-C or SIGTERM";
+
     /// <summary>The command did what it was asked.</summary>
     public const int Ok = 0;
 

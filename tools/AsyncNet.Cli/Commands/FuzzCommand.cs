@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -18,33 +19,73 @@ namespace AsyncNet.Cli;
 /// </remarks>
 public static class FuzzCommand
 {
-    /// <summary>The usage line.</summary>
-    public const string Usage = "fuzz --port P [--host 127.0.0.1] [--cases 500] [--seconds 30] [--frames 8] [--seed N]";
+    /// <summary>Creates the <c>fuzz</c> verb.</summary>
+    /// <returns>The verb, with its options and action.</returns>
+    public static Command Create()
+    {
+        Option<string> host = ValueOptions.Host("The server's address.");
+        Option<int> port = ValueOptions.Port(listening: false);
+        Option<int> cases = ValueOptions.WholeNumber("--cases", "How many cases to run, one connection each.", 1, 10_000_000, 500);
+        Option<double> seconds = ValueOptions.Seconds("--seconds", "The most time to spend; the run stops after the case running then.", 0.1, 86_400, 30);
+        Option<int> frames = ValueOptions.WholeNumber("--frames", "The most frames in one case.", 1, 1_000, 8);
+        var seed = new Option<ulong?>("--seed")
+        {
+            Description = "The random seed, to repeat a run (a failure prints it); the default is a random one.",
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+                if (text == "random")
+                {
+                    return null;
+                }
+
+                if (ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value))
+                {
+                    return value;
+                }
+
+                result.AddError($"--seed must be a whole number from 0 to {ulong.MaxValue} (got '{text}')");
+                return null;
+            },
+        };
+        var verb = new Verb(
+            "fuzz",
+            "Fuzz a framed echo server with generated frames, cut writes and pauses, one case per connection; shrink a failure to the smallest case.",
+            "0    every case passed\n1    a case failed (the smallest failing case and the seed are printed)\n2    bad arguments\n" +
+            "5    the host name did not resolve\n6    connection refused\n130  interrupted before any case failed")
+        {
+            host, port, cases, seconds, frames, seed,
+        };
+        verb.SetAction((result, cancellationToken) => Task.FromResult(Run(
+            result.GetRequiredValue(host),
+            result.GetValue(port),
+            result.GetValue(cases),
+            TimeSpan.FromSeconds(result.GetValue(seconds)),
+            result.GetValue(frames),
+            result.GetValue(seed) ?? (ulong)Random.Shared.NextInt64(),
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error,
+            cancellationToken)));
+        return verb;
+    }
 
     /// <summary>Runs the fuzzer and reports it.</summary>
-    /// <param name="args">The arguments after <c>fuzz</c>.</param>
+    /// <param name="host">The server's address.</param>
+    /// <param name="port">The server's port.</param>
+    /// <param name="cases">How many cases to run.</param>
+    /// <param name="budget">The most time to spend.</param>
+    /// <param name="frames">The most frames in one case.</param>
+    /// <param name="seed">The random seed.</param>
     /// <param name="stdout">Where the result goes.</param>
     /// <param name="stderr">Where the progress line and failures go.</param>
     /// <param name="cancellationToken">Stops starting new cases (Program fires it on Ctrl-C and SIGTERM).</param>
     /// <returns>An exit code of <see cref="ExitCodes"/>.</returns>
-    /// <exception cref="UsageException">The arguments are malformed.</exception>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    /// <exception cref="ArgumentNullException"><paramref name="host"/>, <paramref name="stdout"/> or <paramref name="stderr"/> is null.</exception>
+    public static int Run(string host, int port, int cases, TimeSpan budget, int frames, ulong seed, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        CommandLine line = CommandLine.Parse("fuzz", args, ["host", "port", "cases", "seconds", "frames", "seed"], []);
-        string host = line.GetString("host", "127.0.0.1");
-        int port = line.GetInt32("port", null, 1, 65535);
-        int cases = line.GetInt32("cases", 500, 1, 10_000_000);
-        TimeSpan budget = line.GetSeconds("seconds", 30, 0.1, 86_400);
-        int frames = line.GetInt32("frames", 8, 1, 1_000);
-        string seedText = line.GetString("seed", "random");
-        ulong seed = seedText == "random"
-            ? (ulong)Random.Shared.NextInt64()
-            : ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsed)
-                ? parsed
-                : throw new UsageException($"fuzz: --seed must be a whole number from 0 to {ulong.MaxValue} (got '{seedText}')");
-
         IPEndPoint endPoint;
         try
         {

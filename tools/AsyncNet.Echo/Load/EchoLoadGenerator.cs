@@ -205,17 +205,8 @@ public sealed class EchoLoadGenerator : IDisposable
             ExceptionDispatchInfo.Throw(_failure);
         }
 
-        return new EchoLoadResult(
-            _connections.Length,
-            _options.MessageSize,
-            _options.Depth,
-            _options.FrameFormat is not null,
-            Stopwatch.GetElapsedTime(_windowTimestamp, _endTimestamp),
-            _endMessages - _windowMessages,
-            Interlocked.Read(ref _verifiedBytes),
-            _latency.Percentile(50),
-            _latency.Percentile(99),
-            _latency.Percentile(100));
+        return EchoLoadResult.Of(
+            _options, _connections.Length, Stopwatch.GetElapsedTime(_windowTimestamp, _endTimestamp), _endMessages - _windowMessages, Interlocked.Read(ref _verifiedBytes), _latency);
     }
 
     /// <summary>Stops the load (without throwing its failure) and closes every connection.</summary>
@@ -251,7 +242,7 @@ public sealed class EchoLoadGenerator : IDisposable
     private static Connection NewConnection(Socket socket, int id, EchoLoadOptions options) =>
         new(socket, id, EchoPattern.Create(id, options.MessageSize, options.Depth, options.FrameFormat), options.Depth);
 
-    private static async Task<IPEndPoint[]> ResolveAsync(string host, int port, CancellationToken cancellationToken)
+    internal static async Task<IPEndPoint[]> ResolveAsync(string host, int port, CancellationToken cancellationToken)
     {
         if (IPAddress.TryParse(host, out IPAddress? address))
         {
@@ -458,27 +449,15 @@ public sealed class EchoLoadGenerator : IDisposable
             return;
         }
 
-        // Compare with the pattern, one stretch up to the period's end at a time.
-        byte[] pattern = c.Pattern.Bytes;
-        int period = c.Pattern.Period;
-        int checkedBytes = 0;
-        while (checkedBytes < n)
+        ReadOnlySpan<byte> received = _readBuffer.AsSpan(0, n);
+        int at = c.Pattern.FindMismatch(received, c.Received);
+        if (at >= 0)
         {
-            int offset = (int)(c.Received % period);
-            int length = Math.Min(n - checkedBytes, period - offset);
-            ReadOnlySpan<byte> actual = _readBuffer.AsSpan(checkedBytes, length);
-            ReadOnlySpan<byte> expected = pattern.AsSpan(offset, length);
-            if (!actual.SequenceEqual(expected))
-            {
-                int at = actual.CommonPrefixLength(expected);
-                Fail(new EchoMismatchException(c.Id, c.Received + at, expected[at], actual[at], _messageLength));
-                return;
-            }
-
-            checkedBytes += length;
-            c.Received += length;
+            Fail(c.Pattern.Mismatch(c.Id, received, c.Received, at));
+            return;
         }
 
+        c.Received += n;
         Interlocked.Add(ref _verifiedBytes, n);
         if (c.Received > c.Sent)
         {

@@ -28,6 +28,19 @@ public sealed record EchoLoadResult(
 
     /// <summary>Message bytes (payloads, without frame headers) echoed per second, in millions, one way.</summary>
     public double MegabytesPerSecond => MessagesPerSecond * MessageSize / 1e6;
+
+    /// <summary>The result of a window of a load that ran with <paramref name="options"/>, its latencies in <paramref name="latency"/>.</summary>
+    internal static EchoLoadResult Of(EchoLoadOptions options, int connections, TimeSpan elapsed, long messages, long verifiedBytes, LatencyHistogram latency) => new(
+        connections,
+        options.MessageSize,
+        options.Depth,
+        options.FrameFormat is not null,
+        elapsed,
+        messages,
+        verifiedBytes,
+        latency.Percentile(50),
+        latency.Percentile(99),
+        latency.Percentile(100));
 }
 
 /// <summary>A live view of a running load, for a progress line.</summary>

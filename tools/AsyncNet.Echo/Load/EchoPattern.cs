@@ -34,6 +34,33 @@ internal sealed class EchoPattern
     /// <summary>The bytes of one message on the wire (a whole frame in framed mode).</summary>
     public int MessageLength { get; }
 
+    /// <summary>Compares bytes echoed at stream offset <paramref name="offset"/> with the pattern there.</summary>
+    /// <returns>The index in <paramref name="received"/> of the first byte that differs, or -1 when all match.</returns>
+    public int FindMismatch(ReadOnlySpan<byte> received, long offset)
+    {
+        // One stretch up to the period's end at a time.
+        int checkedBytes = 0;
+        while (checkedBytes < received.Length)
+        {
+            int start = (int)((offset + checkedBytes) % Period);
+            int length = Math.Min(received.Length - checkedBytes, Period - start);
+            ReadOnlySpan<byte> actual = received.Slice(checkedBytes, length);
+            ReadOnlySpan<byte> expected = Bytes.AsSpan(start, length);
+            if (!actual.SequenceEqual(expected))
+            {
+                return checkedBytes + actual.CommonPrefixLength(expected);
+            }
+
+            checkedBytes += length;
+        }
+
+        return -1;
+    }
+
+    /// <summary>The mismatch <see cref="FindMismatch"/> found, as the exception a load fails with.</summary>
+    public EchoMismatchException Mismatch(int connection, ReadOnlySpan<byte> received, long offset, int at) =>
+        new(connection, offset + at, Bytes[(int)((offset + at) % Period)], received[at], MessageLength);
+
     public static int GetMessageLength(int messageSize, LengthFieldFormat? format) =>
         format is null ? messageSize : checked((int)new FrameEncoder(format).GetFrameLength(messageSize));
 

@@ -17,7 +17,7 @@ internal abstract class LoopEchoServer(EchoServerOptions options) : IEchoServer
 
     public abstract EchoServerKind Kind { get; }
 
-    public string Name => Kind.DisplayName();
+    public virtual string Name => Kind.DisplayName();
 
     public IPEndPoint EndPoint { get; private set; } = new(IPAddress.None, 0);
 

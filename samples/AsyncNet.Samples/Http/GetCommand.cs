@@ -1,13 +1,14 @@
+using System.CommandLine;
+using System.Globalization;
 using System.Text;
 using AsyncNet.Errors;
 using AsyncNet.Loop;
-using AsyncNet.Samples.Http;
 
-namespace AsyncNet.Cli;
+namespace AsyncNet.Samples.Http;
 
 /// <summary>
-/// <c>asyncnet get URL [--include] [--output FILE] [--repeat N]</c>: fetches a plain-http URL with the HTTP sample
-/// client (<see cref="SimpleHttpClient"/>) on its own event loop, curl style.
+/// <c>get URL [--include|-i] [--output|-o FILE] [--repeat N]</c>: fetches a plain-http URL with
+/// <see cref="SimpleHttpClient"/> on its own event loop, curl style (the samples program's verb, see <see cref="Program"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -20,7 +21,7 @@ namespace AsyncNet.Cli;
 /// Exit codes (any complete response counts as success, whatever its status, as with curl without <c>--fail</c>):
 /// <list type="table">
 /// <item><term>0</term><description>every response arrived whole.</description></item>
-/// <item><term>2</term><description>bad arguments: <see cref="UsageException"/> is thrown, which <c>Program</c> turns into usage and 2.</description></item>
+/// <item><term>2</term><description><see cref="ExitUsage"/>: bad arguments (no URL, an unknown option, a missing or bad value).</description></item>
 /// <item><term>3</term><description><see cref="ExitBadUrl"/>: the URL is not valid.</description></item>
 /// <item><term>4</term><description><see cref="ExitUnsupportedScheme"/>: https (TLS is not part of the sample) or another non-http scheme.</description></item>
 /// <item><term>5</term><description><see cref="ExitNameNotResolved"/>: the host name could not be resolved.</description></item>
@@ -29,13 +30,16 @@ namespace AsyncNet.Cli;
 /// <item><term>8</term><description><see cref="ExitProtocolError"/>: the server's response is not valid HTTP/1.x, or it closed the connection mid-response.</description></item>
 /// <item><term>9</term><description><see cref="ExitOutputError"/>: the output file could not be created or written.</description></item>
 /// </list>
-/// Every failure prints one line "get: what: details" on standard error (network failures through <see cref="ExitCodes.Report"/>).
+/// Every failure prints one line "get: what: details" on standard error.
 /// </para>
 /// </remarks>
 public static class GetCommand
 {
-    /// <summary>Every response arrived whole (<see cref="ExitCodes.Ok"/>).</summary>
-    public const int ExitOk = ExitCodes.Ok;
+    /// <summary>Every response arrived whole.</summary>
+    public const int ExitOk = 0;
+
+    /// <summary>The arguments are malformed.</summary>
+    public const int ExitUsage = 2;
 
     /// <summary>The URL is not valid.</summary>
     public const int ExitBadUrl = 3;
@@ -43,14 +47,14 @@ public static class GetCommand
     /// <summary>The URL is https or another scheme than http.</summary>
     public const int ExitUnsupportedScheme = 4;
 
-    /// <summary>The host name could not be resolved (<see cref="ExitCodes.NameNotResolved"/>).</summary>
-    public const int ExitNameNotResolved = ExitCodes.NameNotResolved;
+    /// <summary>The host name could not be resolved.</summary>
+    public const int ExitNameNotResolved = 5;
 
-    /// <summary>The connection was refused (<see cref="ExitCodes.ConnectionRefused"/>).</summary>
-    public const int ExitConnectionRefused = ExitCodes.ConnectionRefused;
+    /// <summary>The connection was refused.</summary>
+    public const int ExitConnectionRefused = 6;
 
-    /// <summary>The connection was reset or failed otherwise (<see cref="ExitCodes.ConnectionFailed"/>).</summary>
-    public const int ExitConnectionFailed = ExitCodes.ConnectionFailed;
+    /// <summary>The connection was reset or failed otherwise.</summary>
+    public const int ExitConnectionFailed = 7;
 
     /// <summary>The response broke HTTP/1.x or was cut short.</summary>
     public const int ExitProtocolError = 8;
@@ -58,23 +62,39 @@ public static class GetCommand
     /// <summary>The output file could not be written.</summary>
     public const int ExitOutputError = 9;
 
-    /// <summary>The usage line.</summary>
-    public const string Usage = "asyncnet get URL [--include|-i] [--output|-o FILE] [--repeat N]";
-
-    /// <summary>Runs the command.</summary>
-    /// <param name="args">The arguments after <c>get</c>.</param>
-    /// <param name="stdout">Where the body (and with <c>--include</c> the head) goes.</param>
-    /// <param name="stderr">Where errors and the <c>--repeat</c> report go.</param>
-    /// <returns>The exit code (see the class remarks).</returns>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="UsageException">The arguments are malformed: no URL, an unknown option, a missing or bad value.</exception>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Creates the <c>get</c> command.</summary>
+    /// <returns>The command, with its arguments, options and action.</returns>
+    public static Command Create()
     {
-        ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(stdout);
-        ArgumentNullException.ThrowIfNull(stderr);
-        Arguments arguments = Arguments.Parse(args);
+        var url = new Argument<string>("URL") { Description = "The plain-http URL to fetch." };
+        var include = new Option<bool>("--include", "-i") { Description = "Print the status line and headers before the body." };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the body to FILE byte for byte (with --repeat, the last body).", HelpName = "FILE" };
+        var repeat = new Option<int?>("--repeat")
+        {
+            Description = "Fetch the URL N times over one kept-alive connection where the server allows; report the connections used on standard error.",
+            HelpName = "N",
+            CustomParser = result =>
+            {
+                string text = result.Tokens[^1].Value;
+                if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int times) && times >= 1)
+                {
+                    return times;
+                }
 
+                result.AddError($"--repeat must be a whole number of at least 1 (got '{text}')");
+                return null;
+            },
+        };
+        var command = new Command("get", "Fetch a plain-http URL with the sample HTTP client, curl style.") { url, include, output, repeat };
+        command.SetAction(result => Run(
+            new Arguments(result.GetRequiredValue(url), result.GetValue(include), result.GetValue(output), result.GetValue(repeat)),
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error));
+        return command;
+    }
+
+    private static int Run(Arguments arguments, TextWriter stdout, TextWriter stderr)
+    {
         HttpUrl url;
         try
         {
@@ -112,7 +132,14 @@ public static class GetCommand
             }
             catch (NetworkException ex)
             {
-                return ExitCodes.Report("get", ex, stderr);
+                (string what, int code) = ex switch
+                {
+                    ConnectionRefusedException => ("connection refused", ExitConnectionRefused),
+                    NameResolutionException => ("name not resolved", ExitNameNotResolved),
+                    ConnectionResetException => ("connection reset", ExitConnectionFailed),
+                    _ => ("connection failed", ExitConnectionFailed),
+                };
+                return Fail(stderr, code, $"{what}: {ex.Message}");
             }
             catch (MalformedResponseException ex)
             {
@@ -140,7 +167,8 @@ public static class GetCommand
     {
         await using var client = new SimpleHttpClient(loop);
         var text = new TextWriterStream(stdout);
-        for (int i = 0; i < arguments.Repeat; i++)
+        int times = arguments.Repeat ?? 1;
+        for (int i = 0; i < times; i++)
         {
             Stream Choose(HttpResponse head)
             {
@@ -162,60 +190,16 @@ public static class GetCommand
             text.Complete();
         }
 
-        if (arguments.RepeatGiven)
+        if (arguments.Repeat is not null)
         {
             stderr.WriteLine(
-                $"get: {arguments.Repeat} request{(arguments.Repeat == 1 ? string.Empty : "s")} over " +
+                $"get: {times} request{(times == 1 ? string.Empty : "s")} over " +
                 $"{client.ConnectionsOpened} connection{(client.ConnectionsOpened == 1 ? string.Empty : "s")}");
         }
     }
 
-    private sealed record Arguments(string Url, bool Include, string? OutputPath, int Repeat, bool RepeatGiven)
-    {
-        private static readonly string[] s_valueOptions = ["output", "repeat"];
-        private static readonly string[] s_flags = ["include"];
-
-        /// <summary>Takes the URL (the one argument that is not an option or an option's value), then parses the options with <see cref="CommandLine"/>.</summary>
-        public static Arguments Parse(string[] args)
-        {
-            string? url = null;
-            var options = new List<string>();
-            for (int i = 0; i < args.Length; i++)
-            {
-                // curl's short spellings.
-                string arg = args[i] switch
-                {
-                    "-i" => "--include",
-                    "-o" => "--output",
-                    _ => args[i],
-                };
-                if (arg.StartsWith('-') && arg.Length > 1)
-                {
-                    options.Add(arg);
-                    if (arg is "--output" or "--repeat" && i + 1 < args.Length)
-                    {
-                        options.Add(args[++i]);
-                    }
-                }
-                else if (url is null)
-                {
-                    url = arg;
-                }
-                else
-                {
-                    throw new UsageException($"get: one URL only (got '{url}' and '{arg}')");
-                }
-            }
-
-            CommandLine parsed = CommandLine.Parse("get", options, s_valueOptions, s_flags);
-            string output = parsed.GetString("output", string.Empty);
-            int repeat = parsed.GetInt32("repeat", 1, 1, 1_000_000);
-            bool repeatGiven = options.Exists(o => o == "--repeat" || o.StartsWith("--repeat=", StringComparison.Ordinal));
-            return url is null
-                ? throw new UsageException($"get: a URL is required (usage: {Usage})")
-                : new Arguments(url, parsed.Has("include"), output.Length > 0 ? output : null, repeat, repeatGiven);
-        }
-    }
+    /// <summary>The parsed command line: the URL, <c>--include</c>, <c>--output</c> and <c>--repeat</c> (null when not given).</summary>
+    private sealed record Arguments(string Url, bool Include, string? OutputPath, int? Repeat);
 
     /// <summary>A write-only stream that decodes UTF-8 onto a <see cref="TextWriter"/>, a character split across writes included.</summary>
     private sealed class TextWriterStream(TextWriter writer) : Stream
