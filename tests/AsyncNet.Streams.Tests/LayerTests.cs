@@ -29,6 +29,7 @@ public sealed class LayerTests
         ["AsyncNet.Streams.Adapters"] = ["AsyncNet.Streams", "AsyncNet.Transports", "AsyncNet.Loop", "AsyncNet.Errors"],
         ["AsyncNet.Streams.Dataflow"] = ["AsyncNet.Streams.Framing", "AsyncNet.Streams.Framing.Codec", "AsyncNet.Streams", "AsyncNet.Transports", "AsyncNet.Loop", "AsyncNet.Buffers", "AsyncNet.Errors"],
         ["AsyncNet.Testing"] = ["AsyncNet.Streams", "AsyncNet.Transports", "AsyncNet.Loop", "AsyncNet.Buffers", "AsyncNet.Errors"],
+        ["AsyncNet.Testing.Faults"] = ["AsyncNet.Testing", "AsyncNet.Streams", "AsyncNet.Transports", "AsyncNet.Loop", "AsyncNet.Buffers", "AsyncNet.Errors"],
     };
 
     private static readonly Dictionary<short, OpCode> s_opCodes = typeof(OpCodes)
