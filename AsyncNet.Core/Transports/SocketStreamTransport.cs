@@ -26,6 +26,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using AsyncNet.Buffers;
+using AsyncNet.Diagnostics;
 using AsyncNet.Errors;
 using AsyncNet.Loop;
 
@@ -121,6 +122,10 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
     // The write buffer's marks and the protocol's pause/resume state.
     private readonly WriteFlowControl _flow;
 
+    // What this connection records ("AsyncNet" meter), and whether its open was counted as active (then its close is).
+    private readonly ConnectionMetrics _metrics;
+    private bool _countedActive;
+
     private SocketStreamTransport(EventLoop loop, Socket socket, IBaseProtocol protocol, StreamTransportOptions options, Server? server, EndPoint? peer)
     {
         _loop = loop;
@@ -134,7 +139,8 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
         _readBufferSize = options.ReadBufferSize;
         _server = server;
         _peer = peer;
-        _flow = new WriteFlowControl(loop, protocol, this, options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark);
+        _metrics = ConnectionMetrics.For(socket, accepted: server is not null);
+        _flow = new WriteFlowControl(loop, protocol, this, options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark) { Metrics = _metrics };
         _idleProtocol = protocol as IIdleAwareProtocol;
         _idle = IdleTracker.Create(this, loop, options.Idle, _idleProtocol is not null);
         _closeTimeout = options.CloseTimeout;
@@ -262,6 +268,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
         }
 
         _reading = false;
+        _metrics.ReadPaused();
         StopReading();
     }
 
@@ -337,6 +344,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
 
     private void MakeConnection()
     {
+        _countedActive = _metrics.Opened();
         AdvanceProtocol(ProtocolState.Made);
         CallProtocol(static (transport, _) => transport._protocol.ConnectionMade(transport), 0, "ConnectionMade");
 
@@ -416,6 +424,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
     private void CallConnectionLost()
     {
         AdvanceProtocol(ProtocolState.Lost);
+        _metrics.Closed(_countedActive, _lostException);
         try
         {
             _protocol.ConnectionLost(_lostException);
