@@ -223,6 +223,28 @@ public sealed class DebugModeTests : IDisposable
         Assert.True(fastFlow.IsWritingPaused);
     }
 
+    [Fact]
+    public async Task DebugMode_SyncPrimitivesStateReadFromAnotherThread_Throws_ButTheirDescriptionsDoNot()
+    {
+        await using EventLoop debug = EventLoop.StartOnNewThread(new EventLoopOptions { Debug = true });
+        var signal = new AsyncNet.Sync.AsyncEvent(debug);
+        var gate = new AsyncNet.Sync.AsyncLock(debug);
+        var semaphore = new AsyncNet.Sync.AsyncBoundedSemaphore(debug, 2);
+        var condition = new AsyncNet.Sync.AsyncCondition(debug, gate);
+        var queue = new AsyncNet.Sync.AsyncQueue<int>(debug);
+
+        Assert.Throws<InvalidOperationException>(() => signal.IsSet);
+        Assert.Throws<InvalidOperationException>(() => gate.IsLocked);
+        Assert.Throws<InvalidOperationException>(() => semaphore.CurrentCount);
+        Assert.Throws<InvalidOperationException>(() => condition.WaitingCount);
+        Assert.Throws<InvalidOperationException>(() => queue.Count);
+        Assert.Equal("AsyncBoundedSemaphore(Count=2, Bound=2, Waiting=0)", semaphore.ToString());
+        Assert.Equal("AsyncCondition(Unlocked, Waiting=0)", condition.ToString());
+
+        await using EventLoop fast = EventLoop.StartOnNewThread(new EventLoopOptions { Debug = false });
+        Assert.False(new AsyncNet.Sync.AsyncEvent(fast).IsSet);
+    }
+
     private EventLoop Loop(bool debug, TimeSpan? slow = null)
     {
         var loop = new EventLoop(new EventLoopOptions
@@ -312,16 +334,5 @@ public sealed class DebugModeTests : IDisposable
         public void ConnectionLost(Exception? exception)
         {
         }
-    }
-
-    private sealed class QuietTransport : ITransport
-    {
-        public bool IsClosing => false;
-
-        public void Close()
-        {
-        }
-
-        public object? GetExtraInfo(string name, object? defaultValue = null) => defaultValue;
     }
 }
