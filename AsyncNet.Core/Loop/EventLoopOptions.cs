@@ -43,8 +43,8 @@ public sealed record EventLoopOptions
     /// or of a task started with <see cref="EventLoop.CreateTask(Func{Task}, CancellationToken)"/> that nobody retrieved
     /// (awaited, or read its result or exception) by the time it is garbage-collected;</item>
     /// <item>checks the thread in every loop-bound member, also those that skip the check for speed otherwise (reading a
-    /// future's state and result, the stream protocol's and write flow control's callbacks): a call from another thread
-    /// while the loop runs throws <see cref="InvalidOperationException"/>.</item>
+    /// future's state and result, the sync primitives' state properties, the stream protocol's and write flow control's
+    /// callbacks): a call from another thread while the loop runs throws <see cref="InvalidOperationException"/>.</item>
     /// </list>
     /// <para>
     /// A task from <see cref="EventLoop.CreateTask(Func{Task}, CancellationToken)"/> is then a proxy whose
