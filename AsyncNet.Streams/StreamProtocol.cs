@@ -29,6 +29,11 @@ namespace AsyncNet.Streams;
 /// <para>
 /// Idle reports (<see cref="StreamTransportOptions.Idle"/>) go to <see cref="StreamOptions.OnIdle"/> with the writer.
 /// </para>
+/// <para>
+/// The transport calls every member on the loop thread. The thread is not checked, for speed, except in the loop's debug
+/// mode (<see cref="EventLoopOptions.Debug"/>), where a call from another thread while the loop runs throws
+/// <see cref="InvalidOperationException"/>.
+/// </para>
 /// </remarks>
 public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
 {
@@ -74,6 +79,7 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     /// <exception cref="ArgumentException"><paramref name="transport"/> is not an <see cref="IStreamTransport"/>.</exception>
     public void ConnectionMade(ITransport transport)
     {
+        VerifyAccessInDebugMode();
         if (transport is not IStreamTransport stream)
         {
             throw new ArgumentException("A StreamProtocol needs a stream transport.", nameof(transport));
@@ -85,12 +91,16 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     }
 
     /// <inheritdoc/>
-    public Memory<byte> GetBuffer(int sizeHint) =>
-        _receiving ??= _pool.Rent(Math.Clamp(sizeHint, MinReceiveLength, BufferPool.MaximumLength));
+    public Memory<byte> GetBuffer(int sizeHint)
+    {
+        VerifyAccessInDebugMode();
+        return _receiving ??= _pool.Rent(Math.Clamp(sizeHint, MinReceiveLength, BufferPool.MaximumLength));
+    }
 
     /// <inheritdoc/>
     public void BufferUpdated(int bytesWritten)
     {
+        VerifyAccessInDebugMode();
         byte[] array = _receiving ?? throw new InvalidOperationException("BufferUpdated without GetBuffer.");
         _receiving = null;
         if (bytesWritten <= array.Length / 4 && Reader.BufferedBytes > 0)
@@ -109,6 +119,7 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     /// <returns><see langword="true"/>: the connection stays half-open so the writer can still write.</returns>
     public bool EofReceived()
     {
+        VerifyAccessInDebugMode();
         Reader.FeedEof();
         return true;
     }
@@ -116,6 +127,7 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     /// <inheritdoc/>
     public void ConnectionLost(Exception? exception)
     {
+        VerifyAccessInDebugMode();
         if (_receiving is { } array)
         {
             _receiving = null;
@@ -138,6 +150,7 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     /// <remarks>Passes the report to <see cref="StreamOptions.OnIdle"/>, if set.</remarks>
     public void IdleDetected(IdleEvent idle)
     {
+        VerifyAccessInDebugMode();
         if (_onIdle is not null && _writer is not null)
         {
             _onIdle(_writer, idle);
@@ -145,11 +158,29 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     }
 
     /// <inheritdoc/>
-    public void PauseWriting() => _writer?.PauseWriting();
+    public void PauseWriting()
+    {
+        VerifyAccessInDebugMode();
+        _writer?.PauseWriting();
+    }
 
     /// <inheritdoc/>
-    public void ResumeWriting() => _writer?.ResumeWriting();
+    public void ResumeWriting()
+    {
+        VerifyAccessInDebugMode();
+        _writer?.ResumeWriting();
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"StreamProtocol({Reader}, {(_writer is null ? "not connected" : _writer.ToString())})";
+
+    /// <summary>The loop thread is checked in debug mode only: these callbacks run once per read, so speed wins otherwise.</summary>
+    /// <exception cref="InvalidOperationException">Debug mode is on and the loop runs on another thread.</exception>
+    private void VerifyAccessInDebugMode()
+    {
+        if (_loop.IsDebugMode)
+        {
+            _loop.VerifyAccess();
+        }
+    }
 }

@@ -18,6 +18,7 @@ using System.Runtime.CompilerServices;
 using AsyncNet.Buffers;
 using AsyncNet.Errors;
 using AsyncNet.Loop;
+using AsyncNet.Streams.Diagnostics;
 using AsyncNet.Transports;
 
 namespace AsyncNet.Streams;
@@ -77,7 +78,20 @@ public sealed partial class StreamWriter : IAsyncDisposable
     }
 
     /// <summary>The transport (asyncio's <c>writer.transport</c>). Call it on the loop thread.</summary>
-    public IStreamTransport Transport => _transport;
+    /// <remarks>The thread is checked in the loop's debug mode only (<see cref="EventLoopOptions.Debug"/>).</remarks>
+    /// <exception cref="InvalidOperationException">In debug mode: called from another thread while the loop runs.</exception>
+    public IStreamTransport Transport
+    {
+        get
+        {
+            if (_loop.IsDebugMode)
+            {
+                _loop.VerifyAccess();
+            }
+
+            return _transport;
+        }
+    }
 
     /// <summary>The loop the connection runs on.</summary>
     public EventLoop Loop => _loop;
@@ -421,6 +435,7 @@ public sealed partial class StreamWriter : IAsyncDisposable
         }
 
         Task waiters = (_drainWaiters ??= new TaskCompletionSource()).Task;
+        StreamsMeter.DrainWaited();
         AssertInvariants();
         return new ValueTask(cancellationToken.CanBeCanceled ? waiters.WaitAsync(cancellationToken) : waiters);
     }

@@ -1,3 +1,5 @@
+using AsyncNet.Diagnostics;
+
 namespace AsyncNet.Loop;
 
 public sealed partial class EventLoop
@@ -20,7 +22,9 @@ public sealed partial class EventLoop
     /// May be called from any thread. Inside the work <see cref="TaskScheduler.Current"/> is
     /// <see cref="TaskScheduler.Default"/>: the loop's scheduler is hidden, so <c>Task.Factory.StartNew</c> and
     /// <c>ContinueWith</c> without an explicit scheduler go to the thread pool, as they do anywhere else (a blocking
-    /// "long-running" task started there must never run on, and stall, the loop thread).
+    /// "long-running" task started there must never run on, and stall, the loop thread). In debug mode
+    /// (<see cref="EventLoopOptions.Debug"/>) a task that fails and is garbage-collected without anyone observing its
+    /// exception is reported to the loop's exception handler as "Task exception was never retrieved".
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The loop is closed.</exception>
@@ -28,7 +32,8 @@ public sealed partial class EventLoop
     {
         ArgumentNullException.ThrowIfNull(work);
         ThrowIfClosed();
-        return Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach | TaskCreationOptions.HideScheduler, _taskScheduler).Unwrap();
+        Task task = Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach | TaskCreationOptions.HideScheduler, _taskScheduler).Unwrap();
+        return _debug ? UnretrievedTaskExceptions.Watch<bool>(this, task) : task;
     }
 
     /// <summary>
@@ -43,7 +48,9 @@ public sealed partial class EventLoop
     /// May be called from any thread. Inside the work <see cref="TaskScheduler.Current"/> is
     /// <see cref="TaskScheduler.Default"/>: the loop's scheduler is hidden, so <c>Task.Factory.StartNew</c> and
     /// <c>ContinueWith</c> without an explicit scheduler go to the thread pool, as they do anywhere else (a blocking
-    /// "long-running" task started there must never run on, and stall, the loop thread).
+    /// "long-running" task started there must never run on, and stall, the loop thread). In debug mode
+    /// (<see cref="EventLoopOptions.Debug"/>) a task that fails and is garbage-collected without anyone observing its
+    /// exception is reported to the loop's exception handler as "Task exception was never retrieved".
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The loop is closed.</exception>
@@ -51,7 +58,8 @@ public sealed partial class EventLoop
     {
         ArgumentNullException.ThrowIfNull(work);
         ThrowIfClosed();
-        return Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach | TaskCreationOptions.HideScheduler, _taskScheduler).Unwrap();
+        Task<T> task = Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach | TaskCreationOptions.HideScheduler, _taskScheduler).Unwrap();
+        return _debug ? UnretrievedTaskExceptions.Watch<T>(this, task) : task;
     }
 
     /// <summary>Runs the loop until <paramref name="task"/> completes, then rethrows its exception, if any.</summary>

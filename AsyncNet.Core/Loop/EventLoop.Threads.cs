@@ -154,35 +154,11 @@ public sealed partial class EventLoop
             }
 
             running.ContinueWith(
-                static (done, state) => ((CrossThreadCall<T>)state!).Complete(done),
+                static (done, state) => ((CrossThreadCall<T>)state!).TrySetFrom(done),
                 this,
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
-        }
-
-        private void Complete(Task<T> done)
-        {
-            if (done.IsCanceled)
-            {
-                // Keep the work's own token: a caller matching on it must find it.
-                try
-                {
-                    done.GetAwaiter().GetResult();
-                }
-                catch (OperationCanceledException ex)
-                {
-                    TrySetCanceled(ex.CancellationToken);
-                }
-            }
-            else if (done.IsFaulted)
-            {
-                TrySetException(done.Exception!.InnerExceptions);
-            }
-            else
-            {
-                TrySetResult(done.Result);
-            }
         }
     }
 

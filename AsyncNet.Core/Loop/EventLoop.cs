@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using AsyncNet.Buffers;
+using AsyncNet.Diagnostics;
 using AsyncNet.Selectors;
 
 namespace AsyncNet.Loop;
@@ -21,7 +22,9 @@ namespace AsyncNet.Loop;
 /// Thread affinity: every member except <see cref="CallSoonThreadSafe(Action)"/>, <see cref="Stop"/>,
 /// <see cref="Handle.Cancel"/>, <see cref="Time"/> and the read-only state properties must be called on the
 /// loop's thread while it runs (or from any single thread while it does not); a call from another thread
-/// while the loop runs throws <see cref="InvalidOperationException"/>.
+/// while the loop runs throws <see cref="InvalidOperationException"/>. In debug mode (<see cref="EventLoopOptions.Debug"/>)
+/// the loop-bound members that skip this check for speed otherwise (a future's state, protocol and flow-control
+/// callbacks) check it too.
 /// </para>
 /// <para>
 /// While the loop runs, its thread's <see cref="SynchronizationContext"/> is the loop's, so code started
@@ -58,9 +61,15 @@ public sealed partial class EventLoop : IDisposable
 
     /// <summary>Creates a loop with its own selector and wake-up descriptor.</summary>
     /// <param name="options">Settings; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (<see cref="EventLoopOptions.SlowCallbackDuration"/> not positive, <see cref="EventLoopOptions.MaxReportsPerSecond"/> below 1).</exception>
+    /// <exception cref="ArgumentNullException"><see cref="EventLoopOptions.TimeProvider"/> is null.</exception>
     public EventLoop(EventLoopOptions? options = null)
     {
         options ??= new EventLoopOptions();
+        options.Validate(nameof(options));
+        _debug = options.Debug;
+        _slowCallbackDuration = options.SlowCallbackDuration;
+        _log = new LoopLog(options.Logger, options.ErrorOutput, options.MaxReportsPerSecond);
         _selector = options.Selector ?? SelectorFactory.Create(options.SelectorKind);
         _timeProvider = options.TimeProvider;
         _originTimestamp = _timeProvider.GetTimestamp();
@@ -240,6 +249,7 @@ public sealed partial class EventLoop : IDisposable
         }
 
         _closed = true;
+        _log.WriteEndedSummaries(TimeSpan.MaxValue);
         AbandonQueued();
         _ready.Clear();
         _threadSafeReady.Clear();
@@ -289,14 +299,6 @@ public sealed partial class EventLoop : IDisposable
         }
     }
 
-    /// <summary>The default exception handler: writes the context to standard error.</summary>
-    /// <param name="context">What happened.</param>
-    public void DefaultExceptionHandler(LoopExceptionContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        Console.Error.WriteLine($"AsyncNet event loop: {context}");
-    }
-
     /// <inheritdoc/>
     public override string ToString() =>
         $"EventLoop({(IsClosed ? "closed" : IsRunning ? "running" : "idle")}, Ready={_ready.Count}, Timers={_timers.Count}, Selector={_selector})";
@@ -323,6 +325,10 @@ public sealed partial class EventLoop : IDisposable
         }
 
         ReadOnlySpan<SelectorReady> events = _selector.Select(timeout);
+
+        // The iteration's work is timed only while its histogram is listened to (EventLoop.Diagnostics.cs).
+        bool timed = CoreMeter.LoopIterationDuration.Enabled;
+        long started = timed ? _timeProvider.GetTimestamp() : 0;
         ProcessEvents(events);
 
         // Reset the wake flag before taking the queue: a thread that enqueues after this point sees 0 and wakes
@@ -336,10 +342,20 @@ public sealed partial class EventLoop : IDisposable
         QueueDueTimers();
 
         // Only what is ready now runs in this iteration; callbacks scheduled meanwhile wait for the next.
-        for (int remaining = _ready.Count; remaining > 0; remaining--)
+        int ready = _ready.Count;
+        if (_debug || CoreMeter.SlowCallbacks.Enabled)
         {
-            _ready.Dequeue().Run();
+            RunTimed(ready);
         }
+        else
+        {
+            for (int remaining = ready; remaining > 0; remaining--)
+            {
+                _ready.Dequeue().Run();
+            }
+        }
+
+        RecordIteration(timed, started, ready);
     }
 
     /// <summary>

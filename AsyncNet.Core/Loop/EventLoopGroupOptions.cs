@@ -46,5 +46,6 @@ public sealed record EventLoopGroupOptions
         }
 
         ArgumentNullException.ThrowIfNull(ThreadNamePrefix, parameterName);
+        LoopOptions?.Validate(parameterName);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using AsyncNet.Diagnostics;
 
 namespace AsyncNet.Loop;
 
@@ -17,7 +18,14 @@ namespace AsyncNet.Loop;
 /// Done-callbacks, and the continuations of <c>await</c>, always run through the loop (on a later
 /// iteration), never inline in the call that completes the future, also when added to a future that is
 /// already done. A future is not thread-safe: use it on its loop's thread (other threads can reach the loop
-/// with <see cref="EventLoop.CallSoonThreadSafe(Action)"/>, or await <see cref="AsTask"/>).
+/// with <see cref="EventLoop.CallSoonThreadSafe(Action)"/>, or await <see cref="AsTask"/>). Reading its state from
+/// another thread while the loop runs is not checked, for speed, except in the loop's debug mode
+/// (<see cref="EventLoopOptions.Debug"/>), where it throws <see cref="InvalidOperationException"/>.
+/// </para>
+/// <para>
+/// In debug mode a future that failed and is garbage-collected without anyone retrieving its exception (awaiting it,
+/// reading <see cref="Exception"/> or the result, or <see cref="AsTask"/>) is reported to the loop's exception handler as
+/// "Future exception was never retrieved".
 /// </para>
 /// </remarks>
 public abstract class Future
@@ -33,6 +41,9 @@ public abstract class Future
     private ExceptionDispatchInfo? _exception;
     private string? _cancelMessage;
 
+    // Debug mode, while the exception is set and unread: reports it if the future is collected unread.
+    private UnretrievedFutureException? _unretrieved;
+
     // Callbacks waiting for completion: Action<Future> done-callbacks and Action await continuations, in order.
     private List<object>? _callbacks;
 
@@ -46,10 +57,24 @@ public abstract class Future
     public EventLoop Loop { get; }
 
     /// <summary>Whether the future has a result, an exception or was cancelled.</summary>
-    public bool IsDone => _state != State.Pending;
+    public bool IsDone
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _state != State.Pending;
+        }
+    }
 
     /// <summary>Whether the future was cancelled.</summary>
-    public bool IsCancelled => _state == State.Cancelled;
+    public bool IsCancelled
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _state == State.Cancelled;
+        }
+    }
 
     /// <summary>The exception the future finished with, or <see langword="null"/> if it finished with a result.</summary>
     /// <exception cref="OperationCanceledException">The future was cancelled.</exception>
@@ -59,6 +84,7 @@ public abstract class Future
         get
         {
             ThrowIfNotFinished();
+            MarkRetrieved();
             return _exception?.SourceException;
         }
     }
@@ -105,6 +131,11 @@ public abstract class Future
         }
 
         _exception = ExceptionDispatchInfo.Capture(exception);
+        if (Loop.IsDebugMode)
+        {
+            _unretrieved = new UnretrievedFutureException(this, exception);
+        }
+
         Complete(State.Finished);
         return true;
     }
@@ -144,11 +175,13 @@ public abstract class Future
     internal void ThrowIfFailed()
     {
         ThrowIfNotFinished();
+        MarkRetrieved();
         _exception?.Throw();
     }
 
     private protected void ThrowIfNotFinished()
     {
+        Loop.VerifyAccessInDebugMode();
         switch (_state)
         {
             case State.Pending:
@@ -174,6 +207,16 @@ public abstract class Future
     };
 
     internal void AddContinuation(Action continuation) => AddCallback(continuation);
+
+    /// <summary>Someone read the outcome: an exception it holds is retrieved, so debug mode has nothing to report.</summary>
+    private void MarkRetrieved()
+    {
+        if (_unretrieved is { } witness)
+        {
+            _unretrieved = null;
+            witness.Dismiss();
+        }
+    }
 
     private void AddCallback(object callback)
     {

@@ -1,3 +1,5 @@
+using AsyncNet.Diagnostics;
+
 namespace AsyncNet.Loop;
 
 /// <summary>A callback scheduled on an <see cref="EventLoop"/>, which can be cancelled before it runs.</summary>
@@ -32,6 +34,9 @@ public class Handle
 
     /// <summary>The callback's argument, or null once cancelled (the loop asks it to <see cref="EventLoop.IAbandonable.Abandon"/> when closed).</summary>
     internal object? State => _state;
+
+    /// <summary>The callback, or null once cancelled (for reports that name it).</summary>
+    internal object? Callback => _callback;
 
     /// <summary>Whether <see cref="Cancel"/> has been called.</summary>
     public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
@@ -86,20 +91,14 @@ public class Handle
         }
         catch (Exception ex)
         {
-            Loop.CallExceptionHandler(new LoopExceptionContext("Exception in callback " + DescribeCallback(callback), ex) { Handle = this });
+            Loop.CallExceptionHandler(new LoopExceptionContext("Exception in callback " + CallbackNames.Describe(callback, state), ex) { Handle = this });
         }
-    }
-
-    private static string DescribeCallback(object callback)
-    {
-        var d = (Delegate)callback;
-        return d.Method.DeclaringType is { } type ? $"{type.Name}.{d.Method.Name}" : d.Method.Name;
     }
 
     /// <inheritdoc/>
     public override string ToString()
     {
         object? callback = _callback;
-        return IsCancelled || callback is null ? "Handle(cancelled)" : $"Handle({DescribeCallback(callback)})";
+        return IsCancelled || callback is null ? "Handle(cancelled)" : $"Handle({CallbackNames.Describe(callback, _state)})";
     }
 }

@@ -36,6 +36,7 @@ internal sealed partial class SocketStreamTransport
             return;
         }
 
+        _metrics.Received(received);
         _idle?.OnRead();
         _currentReadBuffer = buffer;
         try
@@ -77,6 +78,7 @@ internal sealed partial class SocketStreamTransport
             return;
         }
 
+        _metrics.Received(received);
         _idle?.OnRead();
         CallProtocol(static (transport, received) => transport._bufferedProtocol!.BufferUpdated(received), received, "BufferUpdated");
         _idle?.OnReadCallbackDone();

@@ -48,6 +48,7 @@ internal sealed partial class SocketStreamTransport
 
             if (sent > 0)
             {
+                _metrics.Sent(sent);
                 _idle?.OnWrite();
             }
 
@@ -253,6 +254,7 @@ internal sealed partial class SocketStreamTransport
             }
 
             _queue.Consume(sent);
+            _metrics.Sent(sent);
             sentAny |= sent > 0;
             if (sent < attempted)
             {

@@ -26,6 +26,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using AsyncNet.Buffers;
+using AsyncNet.Diagnostics;
 using AsyncNet.Errors;
 using AsyncNet.Loop;
 
@@ -123,6 +124,10 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
     // The write buffer's marks and the protocol's pause/resume state.
     private readonly WriteFlowControl _flow;
 
+    // What this connection records ("AsyncNet" meter), and whether its open was counted as active (then its close is).
+    private readonly ConnectionMetrics _metrics;
+    private bool _countedActive;
+
     private SocketStreamTransport(EventLoop loop, Socket socket, IBaseProtocol protocol, StreamTransportOptions options, Server? server, EndPoint? peer)
     {
         _loop = loop;
@@ -136,7 +141,8 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
         _readBufferSize = options.ReadBufferSize;
         _server = server;
         _peer = peer;
-        _flow = new WriteFlowControl(loop, protocol, this, options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark);
+        _metrics = ConnectionMetrics.For(socket, accepted: server is not null);
+        _flow = new WriteFlowControl(loop, protocol, this, options.WriteBufferHighWaterMark, options.WriteBufferLowWaterMark) { Metrics = _metrics };
         _idleProtocol = protocol as IIdleAwareProtocol;
         _idle = IdleTracker.Create(this, loop, options.Idle, _idleProtocol is not null);
         _closeTimeout = options.CloseTimeout;
@@ -264,6 +270,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
         }
 
         _reading = false;
+        _metrics.ReadPaused();
         StopReading();
     }
 
@@ -339,6 +346,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
 
     private void MakeConnection()
     {
+        _countedActive = _metrics.Opened();
         AdvanceProtocol(ProtocolState.Made);
         CallProtocol(static (transport, _) => transport._protocol.ConnectionMade(transport), 0, "ConnectionMade");
 
@@ -418,6 +426,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
     private void CallConnectionLost()
     {
         AdvanceProtocol(ProtocolState.Lost);
+        _metrics.Closed(_countedActive, _lostException);
         try
         {
             _protocol.ConnectionLost(_lostException);

@@ -1,3 +1,4 @@
+using AsyncNet.Diagnostics;
 using AsyncNet.Loop;
 
 namespace AsyncNet.Transports;
@@ -18,8 +19,11 @@ namespace AsyncNet.Transports;
 /// The transport reports its buffer through <see cref="OnBufferGrew"/> (after queueing) and
 /// <see cref="OnBufferShrank"/> (after sending), and ends flow control with <see cref="Stop"/> when the connection
 /// is lost, after which the protocol hears nothing more. A protocol callback that throws goes to the loop's exception
-/// handler, naming the transport; flow control goes on. Loop thread only.
+/// handler, naming the transport; flow control goes on. Loop thread only: the thread is not checked, for speed, except
+/// in the loop's debug mode (<see cref="EventLoopOptions.Debug"/>), where a call from another thread while the loop
+/// runs throws <see cref="InvalidOperationException"/>.
 /// </para>
+/// <para>Every pause is counted by the <c>asyncnet.write.pauses</c> counter of the "AsyncNet" meter.</para>
 /// </remarks>
 public sealed class WriteFlowControl
 {
@@ -59,6 +63,9 @@ public sealed class WriteFlowControl
     /// <summary>Whether the protocol was told <c>PauseWriting</c> and not yet <c>ResumeWriting</c>.</summary>
     public bool IsWritingPaused { get; private set; }
 
+    /// <summary>The connection's metrics, whose tags a pause is counted with; null for a transport that is no stream connection.</summary>
+    internal ConnectionMetrics? Metrics { get; init; }
+
     /// <summary>Resolves a pair of marks as asyncio's <c>set_write_buffer_limits</c> does, and checks them.</summary>
     /// <param name="high">The high mark, or <see langword="null"/>: <see cref="DefaultHighWaterMark"/>, or 4 × <paramref name="low"/> when only that is given.</param>
     /// <param name="low">The low mark, or <see langword="null"/>: a quarter of the high mark.</param>
@@ -89,6 +96,7 @@ public sealed class WriteFlowControl
     /// <exception cref="ArgumentOutOfRangeException">A mark is negative, or high &lt; low; the marks are unchanged then.</exception>
     public void SetLimits(int? high, int? low, int bufferedBytes)
     {
+        _loop.VerifyAccessInDebugMode();
         (HighWaterMark, LowWaterMark) = ResolveLimits(high, low, high is null ? nameof(low) : nameof(high));
         OnBufferGrew(bufferedBytes);
         OnBufferShrank(bufferedBytes);
@@ -98,6 +106,7 @@ public sealed class WriteFlowControl
     /// <param name="bufferedBytes">The bytes the transport holds now.</param>
     public void OnBufferGrew(int bufferedBytes)
     {
+        _loop.VerifyAccessInDebugMode();
         if (!IsWritingPaused && bufferedBytes > HighWaterMark && !_stopped)
         {
             Pause();
@@ -108,6 +117,7 @@ public sealed class WriteFlowControl
     /// <param name="bufferedBytes">The bytes the transport holds now.</param>
     public void OnBufferShrank(int bufferedBytes)
     {
+        _loop.VerifyAccessInDebugMode();
         if (IsWritingPaused && bufferedBytes <= LowWaterMark && !_stopped)
         {
             IsWritingPaused = false;
@@ -130,6 +140,7 @@ public sealed class WriteFlowControl
     /// </remarks>
     public bool PauseUntilLowWater(int bufferedBytes)
     {
+        _loop.VerifyAccessInDebugMode();
         if (_stopped)
         {
             return false;
@@ -150,7 +161,11 @@ public sealed class WriteFlowControl
     }
 
     /// <summary>Ends flow control: the connection is lost, and the protocol is neither paused nor resumed any more.</summary>
-    public void Stop() => _stopped = true;
+    public void Stop()
+    {
+        _loop.VerifyAccessInDebugMode();
+        _stopped = true;
+    }
 
     /// <inheritdoc/>
     /// <returns>For example "WriteFlowControl(High=65536, Low=16384, Paused)".</returns>
@@ -160,6 +175,15 @@ public sealed class WriteFlowControl
     private void Pause()
     {
         IsWritingPaused = true;
+        if (Metrics is { } metrics)
+        {
+            metrics.WritePaused();
+        }
+        else if (CoreMeter.WritePauses.Enabled)
+        {
+            CoreMeter.WritePauses.Add(1);
+        }
+
         Call(static p => p.PauseWriting(), "PauseWriting");
     }
 

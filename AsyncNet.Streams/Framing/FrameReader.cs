@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using AsyncNet.Streams.Diagnostics;
 using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Framing;
@@ -52,6 +53,11 @@ namespace AsyncNet.Streams.Framing;
 /// <see cref="FramedEndpoints"/> does), the reader skips received pings: they never come out of
 /// <see cref="ReadFrameAsync"/>, and <see cref="PingsSkipped"/> counts them. A skipped ping is consumed even by a call
 /// that is then cancelled; it carries nothing to lose.
+/// </para>
+/// <para>
+/// Metrics (the "AsyncNet" meter): every frame returned counts in <c>asyncnet.frames.decoded</c>, every rejected one in
+/// <c>asyncnet.frames.rejected</c> with its <c>reason</c> (<c>too_large</c>, <c>corrupt</c> or <c>checksum</c>); a
+/// rejection thrown again by a later call is not counted again.
 /// </para>
 /// </remarks>
 public sealed class FrameReader
@@ -150,6 +156,7 @@ public sealed class FrameReader
                 if (_hiddenPing is null || !_hiddenPing.IsPing(frame))
                 {
                     _reader.EndImmediateRead(frameLength);
+                    StreamsMeter.FrameDecoded();
                     return new ValueTask<Frame?>(frame);
                 }
             }
@@ -208,11 +215,17 @@ public sealed class FrameReader
                 }
             }
         }
-        catch (InvalidFrameException ex) when (decoder.IsFaulted)
+        catch (InvalidFrameException ex)
         {
+            StreamsMeter.FrameRejected(ex);
+
             // Not for an oversized frame being discarded: that one fails this call only, and the next skips it.
-            self._fault = ExceptionDispatchInfo.Capture(ex);
-            reader.CloseConnection();
+            if (decoder.IsFaulted)
+            {
+                self._fault = ExceptionDispatchInfo.Capture(ex);
+                reader.CloseConnection();
+            }
+
             throw;
         }
 
@@ -226,6 +239,7 @@ public sealed class FrameReader
         needed = 0;
         if (decoded)
         {
+            StreamsMeter.FrameDecoded();
             result = frame;
             return true;
         }

@@ -6,8 +6,15 @@ namespace AsyncNet.Tests.Shared;
 /// <remarks>Shared by the test projects (linked into each); subclasses add their own fixtures.</remarks>
 internal class BoundedTestLoop : IDisposable
 {
-    public BoundedTestLoop()
+    /// <summary>Makes the loop with <paramref name="options"/>; reports go to <see cref="HandlerReports"/>, or with <paramref name="collectReports"/> false to the loop's default handler.</summary>
+    public BoundedTestLoop(EventLoopOptions? options = null, bool collectReports = true)
     {
+        Loop = new EventLoop(options);
+        if (!collectReports)
+        {
+            return;
+        }
+
         Loop.ExceptionHandler = (_, context) =>
         {
             lock (HandlerReports)
@@ -17,7 +24,7 @@ internal class BoundedTestLoop : IDisposable
         };
     }
 
-    public EventLoop Loop { get; } = new();
+    public EventLoop Loop { get; }
 
     /// <summary>What reached the loop's exception handler.</summary>
     public List<LoopExceptionContext> HandlerReports { get; } = [];

@@ -23,8 +23,7 @@ public sealed class AsyncBoundedSemaphore : AsyncSemaphore
     /// <summary>The most permits the semaphore can hold: its initial count.</summary>
     public int Bound { get; }
 
-    /// <inheritdoc/>
-    public override string ToString() => $"AsyncBoundedSemaphore(Count={CurrentCount}, Bound={Bound}, Waiting={WaitingCount})";
+    private protected override string DescribeBound() => $", Bound={Bound}";
 
     private protected override void CheckRelease()
     {

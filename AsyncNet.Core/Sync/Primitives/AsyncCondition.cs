@@ -10,7 +10,7 @@ namespace AsyncNet.Sync;
 /// <remarks>
 /// <para>
 /// Thread affinity: every member must be called on the loop's thread while it runs (or from any single thread
-/// while it does not); awaits resume on the loop thread.
+/// while it does not; the state properties are checked only in the loop's debug mode); awaits resume on the loop thread.
 /// </para>
 /// <para>
 /// Notifications wake waiters in FIFO order. A waiter notified and then cancelled before it resumes passes its
@@ -49,7 +49,14 @@ public sealed class AsyncCondition
     public bool IsLocked => Lock.IsLocked;
 
     /// <summary>How many tasks wait for a notification.</summary>
-    public int WaitingCount => _waiters.Count;
+    public int WaitingCount
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _waiters.Count;
+        }
+    }
 
     /// <summary>Acquires <see cref="Lock"/> (see <see cref="AsyncLock.AcquireAsync"/>).</summary>
     /// <param name="cancellationToken">Cancels the wait for the lock.</param>
@@ -123,7 +130,7 @@ public sealed class AsyncCondition
     public void NotifyAll() => Notify(int.MaxValue);
 
     /// <inheritdoc/>
-    public override string ToString() => $"AsyncCondition({(Lock.IsLocked ? "Locked" : "Unlocked")}, Waiting={_waiters.Count})";
+    public override string ToString() => $"AsyncCondition({(Lock.IsLockedUnchecked ? "Locked" : "Unlocked")}, Waiting={_waiters.Count})";
 
     private void NotifyCore(int count)
     {

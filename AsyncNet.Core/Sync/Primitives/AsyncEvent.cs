@@ -8,7 +8,7 @@ namespace AsyncNet.Sync;
 /// </summary>
 /// <remarks>
 /// Thread affinity: every member must be called on the loop's thread while it runs (or from any single thread
-/// while it does not); awaits resume on the loop thread. A waiter woken by <see cref="Set"/> completes even if
+/// while it does not; the state properties are checked only in the loop's debug mode); awaits resume on the loop thread. A waiter woken by <see cref="Set"/> completes even if
 /// <see cref="Clear"/> runs before it resumes; one whose token is cancelled before it resumes throws
 /// <see cref="OperationCanceledException"/> (a broadcast has nothing to pass on).
 /// </remarks>
@@ -34,10 +34,24 @@ public sealed class AsyncEvent
     public EventLoop Loop { get; }
 
     /// <summary>Whether the event is set.</summary>
-    public bool IsSet => _isSet;
+    public bool IsSet
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _isSet;
+        }
+    }
 
     /// <summary>How many tasks wait for the event.</summary>
-    public int WaitingCount => _waiters.Count;
+    public int WaitingCount
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _waiters.Count;
+        }
+    }
 
     /// <summary>Sets the event and wakes every waiting task.</summary>
     /// <exception cref="InvalidOperationException">Called from another thread while the loop runs.</exception>

@@ -10,7 +10,7 @@ namespace AsyncNet.Sync;
 /// <remarks>
 /// <para>
 /// Thread affinity: every member must be called on the loop's thread while it runs (or from any single thread
-/// while it does not); awaits resume on the loop thread. The lock has no owner identity: any task may release
+/// while it does not; the state properties are checked only in the loop's debug mode); awaits resume on the loop thread. The lock has no owner identity: any task may release
 /// it, as in asyncio, and a task that acquires it twice waits for itself.
 /// </para>
 /// <para>
@@ -50,13 +50,27 @@ public sealed class AsyncLock
     public EventLoop Loop { get; }
 
     /// <summary>Whether the lock is held (or being handed to a woken waiter).</summary>
-    public bool IsLocked => _locked;
+    public bool IsLocked
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _locked;
+        }
+    }
 
     /// <summary>Whether a task holds the lock: locked, and not in transit to a woken waiter.</summary>
     internal bool IsHeld => _locked && !_inTransit;
 
     /// <summary>How many tasks wait to acquire the lock.</summary>
-    public int WaitingCount => _waiters.Count;
+    public int WaitingCount
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _waiters.Count;
+        }
+    }
 
     /// <summary>The current holding's generation; the condition restores it after re-acquiring for a waiter.</summary>
     internal long Generation
@@ -130,6 +144,9 @@ public sealed class AsyncLock
 
         HandOver();
     }
+
+    /// <summary><see cref="IsLocked"/> without debug mode's thread check: for descriptions, which any thread may ask for.</summary>
+    internal bool IsLockedUnchecked => _locked;
 
     /// <inheritdoc/>
     public override string ToString() =>

@@ -10,7 +10,7 @@ namespace AsyncNet.Sync;
 /// <remarks>
 /// <para>
 /// Thread affinity: every member must be called on the loop's thread while it runs (or from any single thread
-/// while it does not); awaits resume on the loop thread.
+/// while it does not; the state properties are checked only in the loop's debug mode); awaits resume on the loop thread.
 /// </para>
 /// <para>
 /// A release hands its permit straight to the longest-waiting task; if that task's token is cancelled before
@@ -42,13 +42,34 @@ public class AsyncSemaphore
     public EventLoop Loop { get; }
 
     /// <summary>The permits available now.</summary>
-    public int CurrentCount => _count;
+    public int CurrentCount
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _count;
+        }
+    }
 
     /// <summary>Whether an acquire would wait: no permit is available (asyncio's <c>locked()</c>).</summary>
-    public bool IsLocked => _count == 0;
+    public bool IsLocked
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _count == 0;
+        }
+    }
 
     /// <summary>How many tasks wait for a permit.</summary>
-    public int WaitingCount => _waiters.Count;
+    public int WaitingCount
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _waiters.Count;
+        }
+    }
 
     /// <summary>Takes a permit, waiting in FIFO order while there is none.</summary>
     /// <param name="cancellationToken">Cancels the wait; a permit handed over before the cancellation is seen passes on.</param>
@@ -101,7 +122,10 @@ public class AsyncSemaphore
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{GetType().Name}(Count={_count}, Waiting={_waiters.Count})";
+    public override string ToString() => $"{GetType().Name}(Count={_count}{DescribeBound()}, Waiting={_waiters.Count})";
+
+    /// <summary>What a subclass adds to <see cref="ToString"/> after the count (it reads fields: no thread check in a description).</summary>
+    private protected virtual string DescribeBound() => string.Empty;
 
     /// <summary>Lets a bounded semaphore reject a release before anything changes.</summary>
     private protected virtual void CheckRelease()

@@ -11,7 +11,7 @@ namespace AsyncNet.Sync;
 /// <remarks>
 /// <para>
 /// Thread affinity: every member must be called on the loop's thread while it runs (or from any single thread
-/// while it does not); awaits resume on the loop thread. For producers or consumers on plain threads use
+/// while it does not; the state properties are checked only in the loop's debug mode); awaits resume on the loop thread. For producers or consumers on plain threads use
 /// <see cref="DualQueue{T}"/>.
 /// </para>
 /// <para>
@@ -59,22 +59,57 @@ public class AsyncQueue<T>
     public int MaxSize => _core.MaxSize;
 
     /// <summary>The items available to get now (asyncio's <c>qsize()</c>); one handed to a getter that has not resumed is not counted.</summary>
-    public int Count => _core.Count;
+    public int Count
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _core.Count;
+        }
+    }
 
     /// <summary>Whether no item is available: <see cref="TryGet"/> would fail.</summary>
-    public bool IsEmpty => _core.Count == 0;
+    public bool IsEmpty
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _core.Count == 0;
+        }
+    }
 
     /// <summary>
     /// Whether a put would wait: every slot holds an item, an item handed to a getter that has not resumed, or
     /// room promised to a putter that has not resumed. Always <see langword="false"/> for an unbounded queue.
     /// </summary>
-    public bool IsFull => _core.IsFull;
+    public bool IsFull
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _core.IsFull;
+        }
+    }
 
     /// <summary>Items put and not yet marked done with <see cref="TaskDone"/>.</summary>
-    public int UnfinishedTasks => _core.Unfinished;
+    public int UnfinishedTasks
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _core.Unfinished;
+        }
+    }
 
     /// <summary>Whether <see cref="Shutdown"/> was called.</summary>
-    public bool IsShutDown => _core.IsShutDown;
+    public bool IsShutDown
+    {
+        get
+        {
+            Loop.VerifyAccessInDebugMode();
+            return _core.IsShutDown;
+        }
+    }
 
     /// <summary>Puts <paramref name="item"/>, waiting in FIFO order while the queue is full.</summary>
     /// <param name="item">The item.</param>

@@ -1,4 +1,5 @@
 using AsyncNet.Loop;
+using AsyncNet.Tests.Support;
 using AsyncNet.Transports;
 
 namespace AsyncNet.Tests.Transports;
@@ -102,7 +103,7 @@ public sealed class WriteFlowControlTests : IDisposable
     public void AThrowingProtocol_GoesToTheLoopsHandler_NamingTheTransport_AndFlowControlGoesOn()
     {
         _protocol.Throw = true;
-        var transport = new NamedTransport();
+        var transport = new QuietTransport();
         var flow = new WriteFlowControl(_loop, _protocol, transport, 10, 0);
         flow.OnBufferGrew(11);
         flow.OnBufferShrank(0);
@@ -114,7 +115,7 @@ public sealed class WriteFlowControlTests : IDisposable
         Assert.Same(transport, _reports[0].Source);
     }
 
-    private WriteFlowControl Create(int? high = null, int? low = null) => new(_loop, _protocol, new NamedTransport(), high, low);
+    private WriteFlowControl Create(int? high = null, int? low = null) => new(_loop, _protocol, new QuietTransport(), high, low);
 
     private sealed class FlowProtocol : IBaseProtocol
     {
@@ -142,16 +143,5 @@ public sealed class WriteFlowControlTests : IDisposable
                 throw new InvalidOperationException(what);
             }
         }
-    }
-
-    private sealed class NamedTransport : ITransport
-    {
-        public bool IsClosing => false;
-
-        public void Close()
-        {
-        }
-
-        public object? GetExtraInfo(string name, object? defaultValue = null) => defaultValue;
     }
 }

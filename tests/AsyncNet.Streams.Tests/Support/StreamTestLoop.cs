@@ -5,7 +5,8 @@ using AsyncNet.Testing;
 namespace AsyncNet.Streams.Tests.Support;
 
 /// <summary>The shared bounded test loop plus scripted reader/writer pairs.</summary>
-internal sealed class StreamTestLoop : AsyncNet.Tests.Shared.BoundedTestLoop
+internal sealed class StreamTestLoop(EventLoopOptions? options = null, bool collectReports = true)
+    : AsyncNet.Tests.Shared.BoundedTestLoop(options, collectReports)
 {
     /// <summary>A reader/writer pair on a <see cref="ScriptedTransport"/>: the test decides every segment and every partial send.</summary>
     public Scripted CreateScripted(int limit = StreamOptions.DefaultLimit, int readSize = 64 * 1024, bool compact = true)
