@@ -47,7 +47,7 @@ public sealed partial class PackageConsumptionTests(PackedRelease release, ITest
     {
         string exact = $"[{release.Version}]";
 
-        Assert.Equal(new Dictionary<string, string>(), Dependencies("AsyncNet.Core"));
+        Assert.Equal(new Dictionary<string, string> { ["Microsoft.Extensions.Logging.Abstractions"] = "10.0.0" }, Dependencies("AsyncNet.Core"));
         Assert.Equal(new Dictionary<string, string> { ["AsyncNet.Core"] = exact }, Dependencies("AsyncNet.Streams"));
         Assert.Equal(new Dictionary<string, string> { ["AsyncNet.Core"] = exact, ["AsyncNet.Streams"] = exact }, Dependencies("AsyncNet.Testing"));
         Assert.Equal(
