@@ -52,8 +52,13 @@ namespace AsyncNet.Streams;
 /// </para>
 /// <para>
 /// Memory stays bounded whatever the peer sends: reading pauses while more than <see cref="Limit"/> unread bytes are
-/// buffered (or what a waiting read needs, if more) and resumes at half the limit. Once the connection is lost with an
-/// error, every read throws that error (asyncio's <c>set_exception</c>), even if bytes are still buffered.
+/// buffered (or what a waiting read needs, if more) and resumes at half the limit.
+/// </para>
+/// <para>
+/// Once the connection is lost with an error (a reset, an idle timeout), no byte received before it is lost: reads go on
+/// returning what is buffered, and the first read that would have to wait for more throws that error instead (so does
+/// every later one, and a read of nothing). asyncio throws at once and drops the buffered bytes; AsyncNet delivers them
+/// first, so every frame completed before a reset reaches a reader that lags behind.
 /// </para>
 /// </remarks>
 public sealed partial class StreamReader
@@ -117,6 +122,9 @@ public sealed partial class StreamReader
     // so every segment published before the end is seen first.
     private volatile bool _eof;
     private volatile Exception? _exception;
+
+    // Whether the read in progress saw _exception set when it prepared (owned by that read, like _queue).
+    private bool _failureSeen;
 
     // Loop-owned.
     private IStreamTransport? _transport;
@@ -489,11 +497,12 @@ public sealed partial class StreamReader
     {
         // Views handed out by an earlier read end here: their consumed bytes go, and their arrays back to the pool.
         ReleaseHeld();
-        ThrowIfFailed();
 
-        // EOF first, then the channel: everything published before EOF is in the channel by the time EOF is visible,
-        // and counted in _announced before that.
-        eof = _eof;
+        // The failure and EOF first, then the channel: everything published before either is in the channel by the time
+        // it is visible, and counted in _announced before that. A failed stream never ends cleanly: a read that cannot
+        // finish from what is buffered throws the failure (Wait), so the bytes before it are delivered, none invented.
+        _failureSeen = _exception is not null;
+        eof = _eof && !_failureSeen;
         TakeInbound();
 
         if (_discardingLine)
@@ -532,7 +541,7 @@ public sealed partial class StreamReader
         }
     }
 
-    /// <summary>Throws the error the connection was lost with, if any (asyncio's reads check it first).</summary>
+    /// <summary>Throws the error the connection was lost with, if any.</summary>
     private void ThrowIfFailed()
     {
         if (_exception is { } error)
@@ -542,8 +551,18 @@ public sealed partial class StreamReader
     }
 
     /// <summary>Records that the read must wait until <paramref name="need"/> bytes are buffered in all.</summary>
+    /// <remarks>
+    /// On a stream whose failure this read's <see cref="Prepare"/> saw, nothing more will come: the read throws the
+    /// failure instead of waiting. A failure that came after <see cref="Prepare"/> may have published bytes just before
+    /// it, so that read waits once more (it is woken at once) and takes them first.
+    /// </remarks>
     private bool Wait(long need)
     {
+        if (_failureSeen)
+        {
+            ThrowIfFailed();
+        }
+
         SetNeed(need);
         return false;
     }

@@ -459,6 +459,33 @@ public sealed class StreamReaderTests : IDisposable
     }
 
     [Fact]
+    public void ConnectionLostWithError_BytesBufferedBeforeItAreStillRead_ThenTheReadThatWouldWaitThrows()
+    {
+        _test.Run(async () =>
+        {
+            Scripted s = _test.CreateScripted();
+            s.Feed("one\ntwo\npart");
+            var reset = new ConnectionResetException("reset by test");
+            s.Transport.Lose(reset);
+            await _test.YieldAsync();
+
+            // Everything complete before the reset is delivered, by any kind of read...
+            Assert.Equal("one\n", Bytes.Text(await s.Reader.ReadLineAsync()));
+            Assert.Equal("tw", Bytes.Text(await s.Reader.ReadExactlyAsync(2)));
+            Assert.Equal("o\n", Bytes.Text(await s.Reader.ReadUntilAsync("\n"u8.ToArray())));
+            Assert.True(s.Reader.TryRead(new byte[2], out int read) && read == 2);
+
+            // ...then a read the buffer cannot finish throws the reset, not EOF, not a partial result, and consumes nothing.
+            Assert.Same(reset, await Assert.ThrowsAsync<ConnectionResetException>(async () => await s.Reader.ReadExactlyAsync(5)));
+            Assert.Same(reset, await Assert.ThrowsAsync<ConnectionResetException>(async () => await s.Reader.ReadLineAsync()));
+            Assert.Equal("rt", Bytes.Text(await s.Reader.ReadAsync(2)));
+            Assert.Same(reset, await Assert.ThrowsAsync<ConnectionResetException>(async () => await s.Reader.ReadAsync(1)));
+            Assert.Same(reset, await Assert.ThrowsAsync<ConnectionResetException>(async () => await s.Reader.ReadAsync(0)));
+            Assert.False(s.Reader.AtEof);
+        });
+    }
+
+    [Fact]
     public void ConnectionLostCleanly_IsEof()
     {
         _test.Run(async () =>
