@@ -30,9 +30,10 @@ public sealed class HeartbeatTimerTests : IDisposable
     [Fact]
     public void ThousandHeartbeatConnections_OneTimerEachWhileOpen_ThroughTheirPings_NoneLeftAfterTheyClose() => _test.Run(async () =>
     {
-        // Long enough that a busy loop opening a thousand connections never misses a deadline; short enough that every
+        // Long enough that a busy loop opening a thousand connections never misses a deadline (3 s), even on a machine
+        // loaded enough to stall the loop for a second (seen: 500 ms intervals lost connections); short enough that every
         // connection pings within the test.
-        var heartbeat = new HeartbeatOptions { Interval = TimeSpan.FromMilliseconds(500) };
+        var heartbeat = new HeartbeatOptions { Interval = TimeSpan.FromSeconds(1) };
         var serverConnections = new List<FramedConnection>();
         var handlers = new List<Task>();
         StreamServer server = await StartFramedServerAsync(_test.Loop, "tcp4", connection =>
