@@ -5,7 +5,7 @@ namespace AsyncNet.Cli.Tests.Commands;
 /// <summary>The command line itself (System.CommandLine): help, version, suggestions, completions and usage errors.</summary>
 public sealed class CommandLineTests
 {
-    public static TheoryData<string> Verbs => ["demo", "echo-server", "bench", "fuzz"];
+    public static TheoryData<string> Verbs => ["demo", "echo-server", "bench", "fuzz", "proxy"];
 
     [Theory]
     [MemberData(nameof(Verbs))]

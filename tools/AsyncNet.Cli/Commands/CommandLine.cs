@@ -19,12 +19,13 @@ public static class CommandLine
     /// <returns>The root command; <see cref="Invoke"/> parses and runs a command line with it.</returns>
     public static RootCommand CreateRoot()
     {
-        var root = new RootCommand("AsyncNet's command-line tool: echo servers, a verifying echo load, a framed-echo fuzzer and a demo, on asyncio's model for .NET.")
+        var root = new RootCommand("AsyncNet's command-line tool: echo servers, a verifying echo load, a fuzzer for echo servers of any framing or lines, a fault-injecting proxy and a demo, on asyncio's model for .NET.")
         {
             DemoCommand.Create(),
             EchoServerCommand.Create(),
             BenchCommand.Create(),
             FuzzCommand.Create(),
+            ProxyCommand.Create(),
         };
         HelpOption helpOption = root.Options.OfType<HelpOption>().Single();
         var help = new HelpWithExitCodesAction((HelpAction)helpOption.Action!, ExitCodes.Help);
@@ -43,7 +44,7 @@ public static class CommandLine
     /// <param name="args">The verb, then its arguments.</param>
     /// <param name="stdout">The verb's standard output (the help and the version go here too).</param>
     /// <param name="stderr">The verb's standard error: usage errors, failures, progress.</param>
-    /// <param name="cancellationToken">Stops <c>echo-server</c>, <c>bench</c> and <c>fuzz</c>.</param>
+    /// <param name="cancellationToken">Stops <c>echo-server</c>, <c>bench</c>, <c>fuzz</c> and <c>proxy</c>.</param>
     /// <returns>The verb's exit code; <see cref="ExitCodes.Usage"/> for a bad command line.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static int Invoke(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
