@@ -8,7 +8,6 @@
 //   largest unit that keeps them exact. Parse(Format(f)) describes the same layout as f, for every format.
 
 using System.Globalization;
-using System.Text;
 using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Echo;
@@ -81,47 +80,25 @@ public static class FrameFormatText
     {
         ArgumentNullException.ThrowIfNull(format);
         LengthFieldFormat defaults = LengthFieldFormat.Default;
-        var text = new StringBuilder();
-        AddNumber(text, "offset", format.LengthFieldOffset, defaults.LengthFieldOffset);
-        if (format.LengthFieldSize != defaults.LengthFieldSize)
-        {
-            Add(text, "length", format.IsVarint ? "varint" : Invariant(format.LengthFieldSize));
-        }
 
-        if (format.ByteOrder != defaults.ByteOrder)
-        {
-            Add(text, "order", format.ByteOrder == ByteOrder.BigEndian ? "be" : "le");
-        }
-
-        AddNumber(text, "adjust", format.LengthAdjustment, defaults.LengthAdjustment);
-        if (format.InitialBytesToStrip is int strip)
-        {
-            Add(text, "strip", Invariant(strip));
-        }
-
-        if (format.MaxFrameLength != defaults.MaxFrameLength)
-        {
-            Add(text, "max", FormatSize(format.MaxFrameLength));
-        }
-
-        AddNumber(text, "type", format.TypeFieldSize, defaults.TypeFieldSize);
-        AddNumber(text, "type-offset", format.TypeFieldOffset, defaults.TypeFieldOffset);
-        if (format.Checksum != ChecksumAlgorithm.None)
-        {
-            Add(text, "checksum", format.Checksum == ChecksumAlgorithm.Crc32 ? "crc32" : "crc32c");
-        }
-
-        if (format.ChecksumCoverage != defaults.ChecksumCoverage)
-        {
-            Add(text, "coverage", format.ChecksumCoverage == ChecksumCoverage.AfterLengthField ? "after-length" : "payload");
-        }
-
-        if (format.DiscardOversizedFrames)
-        {
-            Add(text, "discard-oversized", null);
-        }
-
-        return text.Length == 0 ? DefaultText : text.ToString();
+        // Each item in canonical order, or null where the format keeps the default.
+        string?[] items =
+        [
+            Differs("offset", format.LengthFieldOffset, defaults.LengthFieldOffset),
+            format.LengthFieldSize == defaults.LengthFieldSize ? null : "length=" + (format.IsVarint ? "varint" : Invariant(format.LengthFieldSize)),
+            format.ByteOrder == defaults.ByteOrder ? null : "order=" + (format.ByteOrder == ByteOrder.BigEndian ? "be" : "le"),
+            Differs("adjust", format.LengthAdjustment, defaults.LengthAdjustment),
+            format.InitialBytesToStrip is int strip ? "strip=" + Invariant(strip) : null,
+            format.MaxFrameLength == defaults.MaxFrameLength ? null : "max=" + FormatSize(format.MaxFrameLength),
+            Differs("type", format.TypeFieldSize, defaults.TypeFieldSize),
+            Differs("type-offset", format.TypeFieldOffset, defaults.TypeFieldOffset),
+            format.Checksum == ChecksumAlgorithm.None ? null : "checksum=" + (format.Checksum == ChecksumAlgorithm.Crc32 ? "crc32" : "crc32c"),
+            format.ChecksumCoverage == defaults.ChecksumCoverage ? null
+                : "coverage=" + (format.ChecksumCoverage == ChecksumCoverage.AfterLengthField ? "after-length" : "payload"),
+            format.DiscardOversizedFrames ? "discard-oversized" : null,
+        ];
+        string text = string.Join(',', items.OfType<string>());
+        return text.Length == 0 ? DefaultText : text;
     }
 
     private static LengthFieldFormat? Read(string text, out string? error)
@@ -259,25 +236,5 @@ public static class FrameFormatText
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static void AddNumber(StringBuilder text, string key, int value, int absent)
-    {
-        if (value != absent)
-        {
-            Add(text, key, Invariant(value));
-        }
-    }
-
-    private static void Add(StringBuilder text, string key, string? value)
-    {
-        if (text.Length > 0)
-        {
-            text.Append(',');
-        }
-
-        text.Append(key);
-        if (value is not null)
-        {
-            text.Append('=').Append(value);
-        }
-    }
+    private static string? Differs(string key, int value, int absent) => value == absent ? null : $"{key}={Invariant(value)}";
 }

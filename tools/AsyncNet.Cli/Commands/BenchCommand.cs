@@ -24,8 +24,9 @@ namespace AsyncNet.Cli;
 /// <para>
 /// <c>--server-loops N</c> starts an AsyncNet echo server of <c>--server-kind</c> (raw unless <c>--framed</c> makes it
 /// framed) on N loops in this process, on 127.0.0.1 and a port the OS chooses, and benches that: the report then ends
-/// with "accepted per loop: a, b, … (n in all)". A framed server gets framed load, with or without <c>--framed</c>. Against a server in another process (<c>--port</c>) bench cannot see
-/// its loops and says so; that server's own report (<c>echo-server</c> prints its spread on stop) has them.
+/// with "accepted per loop: a, b, … (n in all)". A framed server gets framed load, with or without <c>--framed</c>.
+/// Against a server in another process (<c>--port</c>) bench cannot see its loops and says so; that server's own report
+/// (<c>echo-server</c> prints its spread on stop) has them.
 /// </para>
 /// <para>
 /// Exit codes: 0 when every echoed byte matched; 1 on the first mismatch (the message names the connection, the offset,
@@ -155,8 +156,7 @@ public static class BenchCommand
         }
         catch (PlatformNotSupportedException ex)
         {
-            stderr.WriteLine($"asyncnet: bench: --distribution {ValueOptions.NameOf(serverOptions.Distribution)}: {ex.Message}");
-            return ExitCodes.Usage;
+            return CommandLine.UsageError("bench", $"--distribution {ValueOptions.NameOf(serverOptions.Distribution)}: {ex.Message}", stderr);
         }
 
         try

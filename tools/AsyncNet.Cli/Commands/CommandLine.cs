@@ -69,9 +69,16 @@ public static class CommandLine
     /// <param name="problem">What is wrong, naming the option.</param>
     /// <param name="stderr">Where to report it.</param>
     /// <returns><see cref="ExitCodes.Usage"/>.</returns>
-    internal static int UsageError(Command verb, string problem, TextWriter stderr)
+    internal static int UsageError(Command verb, string problem, TextWriter stderr) => UsageError(verb.Name, problem, stderr);
+
+    /// <summary>Reports a usage error found while running: "asyncnet: VERB: problem", then where the usage is.</summary>
+    /// <param name="verb">The name of the verb whose arguments are wrong.</param>
+    /// <param name="problem">What is wrong, naming the option.</param>
+    /// <param name="stderr">Where to report it.</param>
+    /// <returns><see cref="ExitCodes.Usage"/>.</returns>
+    internal static int UsageError(string verb, string problem, TextWriter stderr)
     {
-        stderr.WriteLine($"asyncnet: {verb.Name}: {problem}");
+        stderr.WriteLine($"asyncnet: {verb}: {problem}");
         WriteUsageHint(verb, stderr);
         return ExitCodes.Usage;
     }
@@ -92,8 +99,11 @@ public static class CommandLine
         WriteUsageHint(command, stderr);
     }
 
-    private static void WriteUsageHint(Command command, TextWriter stderr) =>
-        stderr.WriteLine(command is RootCommand
+    private static void WriteUsageHint(Command command, TextWriter stderr) => WriteUsageHint(command is RootCommand ? null : command.Name, stderr);
+
+    /// <summary>Where the usage is: the verb's help, or the root's for <see langword="null"/>.</summary>
+    private static void WriteUsageHint(string? verb, TextWriter stderr) =>
+        stderr.WriteLine(verb is null
             ? "usage: asyncnet <command> [options]; 'asyncnet --help' lists the commands"
-            : $"usage: asyncnet {command.Name} [options]; 'asyncnet {command.Name} --help' describes them");
+            : $"usage: asyncnet {verb} [options]; 'asyncnet {verb} --help' describes them");
 }

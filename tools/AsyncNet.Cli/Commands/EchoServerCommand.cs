@@ -110,22 +110,8 @@ public static class EchoServerCommand
                 return Task.FromResult(CommandLine.UsageError(verb, "--tls-key needs --tls", stderr));
             }
 
-            IEchoServer server;
-            try
-            {
-                server = EchoServers.StartAsync(parsedKind, result.GetRequiredValue(host), result.GetValue(port), options).GetAwaiter().GetResult();
-            }
-            catch (NetworkException ex)
-            {
-                return Task.FromResult(ExitCodes.Report("echo-server", ex, stderr));
-            }
-            catch (PlatformNotSupportedException ex)
-            {
-                return Task.FromResult(CommandLine.UsageError(verb, $"--distribution {ValueOptions.NameOf(options.Distribution)}: {ex.Message}", stderr));
-            }
-
             TimeSpan every = TimeSpan.FromSeconds(result.GetValue(spreadEvery));
-            return Task.FromResult(Serve(server, options, every, result.InvocationConfiguration.Output, cancellationToken));
+            return Task.FromResult(Run(parsedKind, result.GetRequiredValue(host), result.GetValue(port), options, result.InvocationConfiguration.Output, stderr, cancellationToken, every));
         });
         return verb;
     }
@@ -154,9 +140,8 @@ public static class EchoServerCommand
     /// <param name="stderr">Where failures go.</param>
     /// <param name="cancellationToken">Stops the server (Program fires it on Ctrl-C and SIGTERM).</param>
     /// <param name="spreadEvery">How often to print the spread over the loops while serving; zero (the default) prints it on stop only.</param>
-    /// <returns>An exit code of <see cref="ExitCodes"/>.</returns>
+    /// <returns>An exit code of <see cref="ExitCodes"/> (<see cref="ExitCodes.Usage"/> for SO_REUSEPORT asked for off Linux).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="host"/>, <paramref name="options"/>, <paramref name="stdout"/> or <paramref name="stderr"/> is null.</exception>
-    /// <exception cref="PlatformNotSupportedException">SO_REUSEPORT was asked for off Linux.</exception>
     public static int Run(
         EchoServerKind kind, string host, int port, EchoServerOptions options, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, TimeSpan spreadEvery = default)
     {
@@ -172,6 +157,10 @@ public static class EchoServerCommand
         catch (NetworkException ex)
         {
             return ExitCodes.Report("echo-server", ex, stderr);
+        }
+        catch (PlatformNotSupportedException ex)
+        {
+            return CommandLine.UsageError("echo-server", $"--distribution {ValueOptions.NameOf(options.Distribution)}: {ex.Message}", stderr);
         }
 
         return Serve(server, options, spreadEvery, stdout, cancellationToken);
