@@ -101,6 +101,35 @@ public sealed partial class ProxyCommandTests
     }
 
     [Fact]
+    public async Task Proxy_ToAUnixSocketUpstream_ForwardsBothWays()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"asyncnet-proxy-{Guid.NewGuid():N}.sock");
+        await using AsyncNet.Loop.EventLoop loop = AsyncNet.Loop.EventLoop.StartOnNewThread();
+        await using AsyncNet.Streams.StreamServer upstream = await AsyncNet.Streams.StreamEndpoints.StartUnixServerAsync(loop, async (reader, writer) =>
+        {
+            byte[] buffer = new byte[256];
+            int n;
+            while ((n = await reader.ReadAsync(buffer)) > 0)
+            {
+                writer.Write(buffer.AsSpan(0, n));
+                await writer.DrainAsync();
+            }
+
+            writer.Close();
+        }, path);
+        var stdout = new LineCapture();
+        using var stop = new CancellationTokenSource();
+        Task<int> proxy = Task.Run(() => Program.Run(["proxy", "--upstream", $"unix:{path}", "--fault-up", "slice=1"], stdout, TextWriter.Null, stop.Token));
+        string listening = stdout.WaitForLine("proxy: listening on", s_bound);
+        Assert.Contains($"forwarding to unix:{path}; faults up: slice=1; down: none", listening);
+
+        Assert.Equal("through a Unix socket", await EchoThroughAsync(int.Parse(Port().Match(listening).Groups[1].Value, CultureInfo.InvariantCulture), "through a Unix socket"));
+
+        await stop.CancelAsync();
+        Assert.Equal(ExitCodes.Ok, await proxy.WaitAsync(s_bound));
+    }
+
+    [Fact]
     public async Task Proxy_OnATakenPort_ExitsWithAddressInUse()
     {
         using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

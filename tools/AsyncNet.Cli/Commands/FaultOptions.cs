@@ -11,13 +11,16 @@ namespace AsyncNet.Cli;
 internal sealed class FaultOptions
 {
     /// <summary>The faults of both directions.</summary>
-    public Option<FaultSpec?> Both { get; } = Create("--fault", "The faults of both directions");
+    public Option<FaultSpec?> Both { get; } = Create(
+        "--fault",
+        "The faults of both directions: comma-separated items such as latency=50ms, jitter=10ms, bandwidth=64KiB/s, slice=16, slice-variation=8, " +
+        "slice-delay=1ms, blackhole, reset-after=1000, close-after=N, half-close-after=N; none for no fault.");
 
     /// <summary>The faults from the client to the upstream, over <see cref="Both"/>.</summary>
-    public Option<FaultSpec?> Up { get; } = Create("--fault-up", "The faults from clients to the upstream server (over --fault)");
+    public Option<FaultSpec?> Up { get; } = Create("--fault-up", "The faults from clients to the upstream server, as for --fault (over it).");
 
     /// <summary>The faults from the upstream to the client, over <see cref="Both"/>.</summary>
-    public Option<FaultSpec?> Down { get; } = Create("--fault-down", "The faults from the upstream server to clients (over --fault)");
+    public Option<FaultSpec?> Down { get; } = Create("--fault-down", "The faults from the upstream server to clients, as for --fault (over it).");
 
     /// <summary>The three options, to add to a verb.</summary>
     public IEnumerable<Option> All => [Both, Up, Down];
@@ -38,8 +41,7 @@ internal sealed class FaultOptions
 
     private static Option<FaultSpec?> Create(string name, string description) => new(name)
     {
-        Description = $"{description}: comma-separated items such as latency=50ms, jitter=10ms, bandwidth=64KiB/s, slice=16, slice-variation=8, " +
-            "slice-delay=1ms, blackhole, reset-after=1000, close-after=N, half-close-after=N; none for no fault.",
+        Description = description,
         HelpName = "SPEC",
         CustomParser = result =>
         {
