@@ -1,9 +1,10 @@
 namespace AsyncNet.Properties
 
-// Fuzzing a framed echo server over a real connection (issue 7's `asyncnet fuzz`): FsCheck generates frames of the
-// server's format, the bytes go out cut at random boundaries with random pauses, and every echoed frame is checked.
-// A failing case is shrunk greedily (fewer frames, shorter payloads, one write, no pauses) to the smallest case that
-// still fails, so the report names the bug's trigger and not a random 2 KiB blob.
+// Fuzzing an echo server over a real connection (`asyncnet fuzz`): FsCheck generates messages of any wire format (a
+// WireFormat: length-field frames, lines, the user's own), their bytes go out cut into writes of random sizes with
+// random pauses, and the echo must be exactly the bytes sent. A failing case is shrunk greedily (fewer messages, smaller
+// ones, one write, no pauses) to the smallest case that still fails, so the report names the bug's trigger and not a
+// random 2 KiB blob; the smallest case is also given as the writes it sent, which replay sends again byte for byte.
 //
 // The client is a plain blocking .NET Socket on its own thread, deliberately independent of AsyncNet's loop: the
 // fuzzer must not share the bugs of the code it checks.
@@ -15,43 +16,29 @@ open System.Net.Sockets
 open System.Threading
 open FsCheck
 open FsCheck.FSharp
-open AsyncNet.Streams.Framing
 open AsyncNet.Streams.Framing.Codec
 
-/// One fuzz case: frames, the sizes of the writes their bytes go out in (used in turn, cycling; the last write
-/// takes what is left), and the pauses after each write in milliseconds (cycling; none when empty).
-type EchoFuzzCase =
+/// One fuzz case: messages, the sizes of the writes their bytes go out in (used in turn, cycling; the last write takes
+/// what is left), and the pauses after each write in milliseconds (cycling; none when empty).
+type EchoFuzzCase<'T> =
     {
-        Frames: FrameSpec list
+        Messages: 'T list
         Writes: int list
         PausesMs: int list
     }
 
-    /// A short description: frame count, payload sizes and types, write sizes and pauses.
-    override this.ToString() =
-        let frames =
-            this.Frames
-            |> List.map (fun f -> $"type {f.Type}, {f.Payload.Length} B")
-            |> String.concat "; "
-
-        let ints (xs: int list) =
-            xs |> List.map string |> String.concat ", "
-
-        $"{this.Frames.Length} frame(s) [{frames}], writes of [{ints this.Writes}] bytes, pauses [{ints this.PausesMs}] ms"
+/// One write of a case as it goes out: the bytes, then a pause in milliseconds (0 for none).
+type EchoFuzzWrite = { Bytes: byte array; PauseMs: int }
 
 /// Where to fuzz and how much.
 type EchoFuzzOptions =
     {
-        /// The framed echo server.
+        /// The echo server (TCP or a Unix socket).
         EndPoint: EndPoint
-        /// The server's wire format. It must round-trip through an echo: a format that strips header bytes cannot.
-        Format: LengthFieldFormat
         /// At most this many cases (each on a new connection).
         MaxCases: int
         /// Stop starting new cases after this long (a case in flight and its shrinking finish).
         TimeBudget: TimeSpan
-        /// At most this many frames per case.
-        MaxFrames: int
         /// The seed, so a run can be repeated exactly.
         Seed: uint64
         /// How long one case may wait for its echo before it counts as failed.
@@ -59,12 +46,14 @@ type EchoFuzzOptions =
     }
 
 /// A failing case after shrinking.
-type EchoFuzzFailure =
+type EchoFuzzFailure<'T> =
     {
         /// The case as first generated.
-        Original: EchoFuzzCase
+        Original: EchoFuzzCase<'T>
         /// The smallest case found that still fails.
-        Smallest: EchoFuzzCase
+        Smallest: EchoFuzzCase<'T>
+        /// The smallest case as it was sent, write by write: what EchoFuzz.replay sends again.
+        Writes: EchoFuzzWrite list
         /// Why the smallest case fails.
         Reason: string
         /// How many smaller failing cases shrinking stepped through.
@@ -72,35 +61,44 @@ type EchoFuzzFailure =
     }
 
 /// What a fuzz run did.
-type EchoFuzzReport =
+type EchoFuzzReport<'T> =
     {
+        /// How many cases ran (the failing one included).
         Cases: int
-        FramesVerified: int64
+        /// Messages echoed intact.
+        MessagesVerified: int64
+        /// Bytes echoed intact.
         BytesVerified: int64
         Elapsed: TimeSpan
-        Failure: EchoFuzzFailure option
+        Failure: EchoFuzzFailure<'T> option
     }
 
-/// Fuzzes a framed echo server; see the file's comment.
+/// Fuzzes an echo server with the messages of a wire format; see the file's comment.
 [<RequireQualifiedAccess>]
 module EchoFuzz =
 
-    /// Options with 500 cases, 30 s, 8 frames a case, a 5 s case timeout and a random seed.
-    let defaults (endPoint: EndPoint) (format: LengthFieldFormat) : EchoFuzzOptions =
+    /// Options with 500 cases, 30 s, a 5 s case timeout and a random seed.
+    let defaults (endPoint: EndPoint) : EchoFuzzOptions =
         {
             EndPoint = endPoint
-            Format = format
             MaxCases = 500
             TimeBudget = TimeSpan.FromSeconds 30.0
-            MaxFrames = 8
             Seed = uint64 (Random.Shared.NextInt64())
             CaseTimeout = TimeSpan.FromSeconds 5.0
         }
 
-    /// Cases of a format: its frames (FramingGen.frames), writes mostly tiny, sometimes large, pauses mostly none.
-    let caseFor (format: LengthFieldFormat) (maxFrames: int) : Gen<EchoFuzzCase> =
+    /// The frames of a length-field format (FrameWire.format), at most `maxFrames` to a case. Any format works, one
+    /// that strips header bytes too: the echo is compared byte for byte, not decoded.
+    let frames (format: LengthFieldFormat) (maxFrames: int) : WireFormat<FrameSpec> =
+        let wire = FrameWire.format format
+        wire.MaxMessages <- maxFrames
+        wire
+
+    /// Cases of a format: 1 to MaxMessages messages, writes mostly tiny, sometimes large, pauses mostly none.
+    let cases (format: WireFormat<'T>) : Gen<EchoFuzzCase<'T>> =
         gen {
-            let! frames = FramingGen.frames maxFrames format
+            let! count = Gen.choose (1, max 1 format.MaxMessages)
+            let! messages = Gen.listOfLength count format.Messages
 
             let! writes =
                 Gen.nonEmptyListOf (Gen.frequency [ 4, Gen.choose (1, 8); 2, Gen.choose (1, 512); 1, Gen.constant 1 ])
@@ -109,51 +107,24 @@ module EchoFuzz =
 
             return
                 {
-                    Frames = frames
+                    Messages = messages
                     Writes = writes
                     PausesMs = pauses
                 }
         }
 
-    /// Smaller cases, most promising first: without a frame, with a payload halved or one byte shorter, in one
-    /// write, without pauses.
-    let shrink (format: LengthFieldFormat) (case: EchoFuzzCase) : EchoFuzzCase seq =
-        let frames = case.Frames |> List.toArray
-
-        let withFrame i (frame: FrameSpec) =
-            { case with
-                Frames = frames |> Array.updateAt i frame |> List.ofArray
-            }
+    /// Smaller cases, most promising first: without a message, with a message shrunk (the format's ShrinkMessage), in
+    /// one write, without pauses. A case keeps at least one message.
+    let shrink (format: WireFormat<'T>) (case: EchoFuzzCase<'T>) : EchoFuzzCase<'T> seq =
+        let shrinkMessage =
+            match format.ShrinkMessage with
+            | null -> fun _ -> Seq.empty
+            | f -> fun m -> f.Invoke m
 
         seq {
-            for i in 0 .. frames.Length - 1 do
-                yield
-                    { case with
-                        Frames = frames |> Array.removeAt i |> List.ofArray
-                    }
-
-            for i in 0 .. frames.Length - 1 do
-                let p = frames[i].Payload
-
-                if p.Length > 0 then
-                    yield
-                        withFrame
-                            i
-                            { frames[i] with
-                                Payload = p[.. p.Length / 2 - 1]
-                            }
-
-                    yield
-                        withFrame
-                            i
-                            { frames[i] with
-                                Payload = p[.. p.Length - 2]
-                            }
-
-                    yield withFrame i { frames[i] with Payload = p[1..] }
-
-                if frames[i].Type <> 0u then
-                    yield withFrame i { frames[i] with Type = 0u }
+            for messages in WireGen.shrinkList shrinkMessage case.Messages do
+                if not messages.IsEmpty then
+                    yield { case with Messages = messages }
 
             if case.Writes <> [ Int32.MaxValue ] then
                 yield
@@ -164,29 +135,52 @@ module EchoFuzz =
             if not case.PausesMs.IsEmpty then
                 yield { case with PausesMs = [] }
         }
-        // A shrunk payload may no longer fit the format (a minimum length): such candidates are not cases.
-        |> Seq.filter (fun c ->
-            c.Frames
-            |> List.forall (fun f -> FrameLayout.fits format (int64 f.Payload.Length)))
 
-    let private wireOf (format: LengthFieldFormat) (case: EchoFuzzCase) : byte array =
-        case.Frames |> List.map (FrameLayout.wire format) |> Array.concat
-
-    let private sendAll (socket: Socket) (wire: byte array) (case: EchoFuzzCase) =
-        let writes = List.toArray case.Writes
+    /// The case's bytes as they go out: cut by its write sizes, each write with its pause.
+    let writes (format: WireFormat<'T>) (case: EchoFuzzCase<'T>) : EchoFuzzWrite list =
+        let wire = WireRun.encodeAll format case.Messages
+        let sizes = List.toArray case.Writes
         let pauses = List.toArray case.PausesMs
+
+        let out = ResizeArray<EchoFuzzWrite>()
         let mutable offset = 0
         let mutable i = 0
 
         while offset < wire.Length do
-            let size = min (wire.Length - offset) writes[i % writes.Length]
-            socket.Send(ReadOnlySpan(wire, offset, size)) |> ignore
+            let size = min (wire.Length - offset) sizes[i % sizes.Length]
+            let pause = if pauses.Length > 0 then pauses[i % pauses.Length] else 0
+
+            out.Add
+                {
+                    Bytes = Array.sub wire offset size
+                    PauseMs = pause
+                }
+
             offset <- offset + size
-
-            if pauses.Length > 0 && pauses[i % pauses.Length] > 0 then
-                Thread.Sleep pauses[i % pauses.Length]
-
             i <- i + 1
+
+        List.ofSeq out
+
+    /// A short description: the messages as the format shows them (long ones cut), the write sizes and the pauses.
+    let describe (format: WireFormat<'T>) (case: EchoFuzzCase<'T>) : string =
+        let show (m: 'T) =
+            let text = format.Show.Invoke m
+            let size = (format.Encode.Invoke m).Length
+            let text = if text.Length > 60 then text[..56] + "..." else text
+            $"{text} ({size} B)"
+
+        let ints (xs: int list) =
+            xs |> List.map string |> String.concat ", "
+
+        let messages = case.Messages |> List.map show |> String.concat "; "
+        $"{case.Messages.Length} message(s) [{messages}], writes of [{ints case.Writes}] bytes, pauses [{ints case.PausesMs}] ms"
+
+    let private sendAll (socket: Socket) (writes: EchoFuzzWrite list) =
+        for write in writes do
+            socket.Send(write.Bytes) |> ignore
+
+            if write.PauseMs > 0 then
+                Thread.Sleep write.PauseMs
 
         socket.Shutdown SocketShutdown.Send
 
@@ -222,10 +216,14 @@ module EchoFuzz =
 
         buffer[.. received - 1], problem
 
-    /// Runs one case on a new connection: None when every frame came back intact, else what went wrong.
-    let runCase (options: EchoFuzzOptions) (case: EchoFuzzCase) : string option =
-        let format = options.Format
-        let wire = wireOf format case
+    /// Sends the writes on a new connection, half-closes, and checks that the echo is exactly the bytes sent.
+    /// `locate` names where a byte offset of the stream falls (a message and a byte of it), or "" to say nothing.
+    let private exchange
+        (options: EchoFuzzOptions)
+        (writes: EchoFuzzWrite list)
+        (locate: int -> string)
+        : string option =
+        let sent = writes |> List.map _.Bytes |> Array.concat
 
         use socket =
             new Socket(options.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Unspecified)
@@ -243,7 +241,7 @@ module EchoFuzz =
                 Thread(
                     (fun () ->
                         try
-                            sendAll socket wire case
+                            sendAll socket writes
                         with
                         | :? SocketException
                         | :? ObjectDisposedException -> ()), // the receiving side reports the broken connection
@@ -252,50 +250,55 @@ module EchoFuzz =
                 )
 
             sender.Start()
-            let echo, problem = receiveEcho socket wire.Length options.CaseTimeout
+            let echo, problem = receiveEcho socket sent.Length options.CaseTimeout
             sender.Join(options.CaseTimeout) |> ignore
 
-            match problem with
-            | Some p -> Some p
-            | None ->
-                let outcome =
-                    FrameFeed.decode
-                        format
-                        {
-                            Cuts = if echo.Length = 0 then [] else [ echo.Length ]
-                        }
-                        echo
-
-                let expected = case.Frames |> List.map (FrameLayout.decoded format)
-
-                let firstDifference =
-                    Seq.zip outcome.Frames expected
-                    |> Seq.tryFindIndex (fun (got, want) -> got.Type <> want.Type || got.Payload <> want.Payload)
-
-                match outcome.Fault, firstDifference with
-                | Some fault, _ ->
-                    Some $"the echo is not valid framing after {outcome.Frames.Length} frame(s): {fault.Message}"
-                | None, Some i ->
-                    let got, want = outcome.Frames[i], expected[i]
-
-                    let at = Seq.zip got.Payload want.Payload |> Seq.tryFindIndex (fun (a, b) -> a <> b)
-
-                    let detail =
-                        match at with
-                        | _ when got.Type <> want.Type -> $"type {got.Type} instead of {want.Type}"
-                        | Some j -> $"payload byte {j} is 0x{got.Payload[j]:X2} instead of 0x{want.Payload[j]:X2}"
-                        | None -> $"payload of {got.Payload.Length} B instead of {want.Payload.Length} B"
-
-                    Some $"echoed frame {i} differs: {detail}"
-                | None, None when outcome.Frames.Length <> expected.Length || outcome.Unconsumed <> 0L ->
-                    Some
-                        $"the server closed after echoing {outcome.Frames.Length} of {expected.Length} frame(s) ({echo.Length} of {wire.Length} bytes)"
-                | None, None -> None
+            // A wrong byte is the most telling report, even when the server also sent too much or stopped early.
+            match Seq.zip echo sent |> Seq.tryFindIndex (fun (a, b) -> a <> b), problem with
+            | Some k, _ -> Some $"echoed byte {k}{locate k} is 0x{echo[k]:X2} instead of 0x{sent[k]:X2}"
+            | None, Some p -> Some p
+            | None, None when echo.Length < sent.Length ->
+                Some
+                    $"the server closed after echoing {echo.Length} of the {sent.Length} bytes sent{locate echo.Length}"
+            | None, None -> None
         with :? SocketException as e ->
             Some $"could not talk to {options.EndPoint}: {e.SocketErrorCode} ({e.Message})"
 
+    /// Sends recorded writes again on a new connection (a failure's Writes, or bytes a user wrote down): None when the
+    /// echo is exactly the bytes sent, else what went wrong.
+    let replay (options: EchoFuzzOptions) (writes: EchoFuzzWrite seq) : string option =
+        exchange options (List.ofSeq writes) (fun _ -> "")
+
+    /// Runs one case on a new connection: None when every byte came back intact, else what went wrong, naming the
+    /// message where the echo first went wrong.
+    let runCase (format: WireFormat<'T>) (options: EchoFuzzOptions) (case: EchoFuzzCase<'T>) : string option =
+        let sizes =
+            case.Messages
+            |> List.map (fun m -> (format.Encode.Invoke m).Length)
+            |> List.toArray
+
+        let locate offset =
+            let mutable start = 0
+            let mutable i = 0
+
+            while i < sizes.Length && offset >= start + sizes[i] do
+                start <- start + sizes[i]
+                i <- i + 1
+
+            if i < sizes.Length then
+                $" (message {i}, byte {offset - start} of its {sizes[i]})"
+            else
+                ""
+
+        exchange options (writes format case) locate
+
     /// Shrinks a failing case greedily: takes the first smaller case that still fails, until none does.
-    let private shrinkFailure (options: EchoFuzzOptions) (case: EchoFuzzCase) (reason: string) : EchoFuzzFailure =
+    let private shrinkFailure
+        (format: WireFormat<'T>)
+        (options: EchoFuzzOptions)
+        (case: EchoFuzzCase<'T>)
+        (reason: string)
+        : EchoFuzzFailure<'T> =
         let mutable smallest = case
         let mutable why = reason
         let mutable shrinks = 0
@@ -305,8 +308,8 @@ module EchoFuzz =
             progress <- false
 
             let failing =
-                shrink options.Format smallest
-                |> Seq.tryPick (fun candidate -> runCase options candidate |> Option.map (fun r -> candidate, r))
+                shrink format smallest
+                |> Seq.tryPick (fun candidate -> runCase format options candidate |> Option.map (fun r -> candidate, r))
 
             match failing with
             | Some(candidate, r) ->
@@ -319,56 +322,55 @@ module EchoFuzz =
         {
             Original = case
             Smallest = smallest
+            Writes = writes format smallest
             Reason = why
             Shrinks = shrinks
         }
 
-    /// Runs cases until one fails (then shrinks it), MaxCases pass, the time budget is spent or the token is
-    /// cancelled (between cases). `progress` (may be null) is told the number of cases run so far after each one.
+    /// Runs cases of `format` until one fails (then shrinks it), MaxCases pass, the time budget is spent or the token
+    /// is cancelled (between cases). `progress` (may be null) is told the number of cases run so far after each one.
     let run
+        (format: WireFormat<'T>)
         (options: EchoFuzzOptions)
         (progress: Action<int> | null)
         (cancellationToken: CancellationToken)
-        : EchoFuzzReport =
+        : EchoFuzzReport<'T> =
+        ArgumentNullException.ThrowIfNull(format, nameof format)
+
         if options.MaxCases < 1 then
             invalidArg (nameof options) $"MaxCases must be at least 1 (got {options.MaxCases})."
 
-        if options.Format.InitialBytesToStrip.HasValue then
-            invalidArg
-                (nameof options)
-                $"The format {options.Format} strips header bytes, so frames cannot round-trip through an echo."
-
         let clock = Stopwatch.StartNew()
-        let generator = caseFor options.Format options.MaxFrames
-        let mutable cases = 0
-        let mutable frames = 0L
+        let generator = cases format
+        let mutable count = 0
+        let mutable messages = 0L
         let mutable bytes = 0L
         let mutable failure = None
 
         while failure.IsNone
-              && cases < options.MaxCases
+              && count < options.MaxCases
               && clock.Elapsed < options.TimeBudget
               && not cancellationToken.IsCancellationRequested do
             // Sizes grow with the case number, as FsCheck's runner does: small cases first.
-            let size = min 100 (cases / 2 + 5)
+            let size = min 100 (count / 2 + 5)
             // Each case has its own seed derived from the run's, so a case can be regenerated from (seed, number).
-            let caseSeed = Rnd(options.Seed + uint64 cases * 0x9E3779B97F4A7C15UL)
+            let caseSeed = Rnd(options.Seed + uint64 count * 0x9E3779B97F4A7C15UL)
             let case = Gen.sampleWithSeed caseSeed size 1 generator |> Array.head
-            cases <- cases + 1
+            count <- count + 1
 
-            match runCase options case with
+            match runCase format options case with
             | None ->
-                frames <- frames + int64 case.Frames.Length
-                bytes <- bytes + int64 (wireOf options.Format case).Length
-            | Some reason -> failure <- Some(shrinkFailure options case reason)
+                messages <- messages + int64 case.Messages.Length
+                bytes <- bytes + int64 (WireRun.encodeAll format case.Messages).Length
+            | Some reason -> failure <- Some(shrinkFailure format options case reason)
 
             match progress with
             | null -> ()
-            | report -> report.Invoke cases
+            | report -> report.Invoke count
 
         {
-            Cases = cases
-            FramesVerified = frames
+            Cases = count
+            MessagesVerified = messages
             BytesVerified = bytes
             Elapsed = clock.Elapsed
             Failure = failure

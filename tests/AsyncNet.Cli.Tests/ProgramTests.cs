@@ -36,7 +36,7 @@ public sealed class ProgramTests
 
         Assert.Equal(ExitCodes.Ok, code);
         string usage = stdout.ToString();
-        foreach (string verb in new[] { "demo", "echo-server", "bench", "fuzz" })
+        foreach (string verb in new[] { "demo", "echo-server", "bench", "fuzz", "proxy" })
         {
             Assert.Contains($"  {verb} ", usage);
         }

@@ -63,6 +63,11 @@ public static class EchoServerKinds
     /// <returns><see langword="true"/> for <see cref="EchoServerKind.Framed"/>.</returns>
     public static bool IsFramed(this EchoServerKind kind) => kind == EchoServerKind.Framed;
 
+    /// <summary>Whether the kind is AsyncNet's, served on event loops (so <see cref="EchoServerOptions.Loops"/> applies to it).</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns><see langword="true"/> for <see cref="EchoServerKind.Protocol"/>, <see cref="EchoServerKind.Stream"/> and <see cref="EchoServerKind.Framed"/>.</returns>
+    public static bool RunsOnLoops(this EchoServerKind kind) => kind is EchoServerKind.Protocol or EchoServerKind.Stream or EchoServerKind.Framed;
+
     /// <summary>A short display name: "AsyncNet protocol", ".NET Pipelines".</summary>
     /// <param name="kind">The kind.</param>
     /// <returns>The name.</returns>

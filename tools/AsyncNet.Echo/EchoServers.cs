@@ -19,6 +19,7 @@ public static class EchoServers
     /// <exception cref="ArgumentNullException"><paramref name="host"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/>, <paramref name="port"/> or an option is out of range.</exception>
     /// <exception cref="ArgumentException"><see cref="EchoServerOptions.Tls"/> is set for another kind than <see cref="EchoServerKind.Stream"/>, or has no certificate.</exception>
+    /// <exception cref="PlatformNotSupportedException"><see cref="EchoServerOptions.Distribution"/> is <see cref="Transports.AcceptDistribution.ReusePort"/> on a system other than Linux (the task fails with it).</exception>
     public static Task<IEchoServer> StartAsync(EchoServerKind kind, string host = "127.0.0.1", int port = 0, EchoServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(host);
@@ -29,15 +30,15 @@ public static class EchoServers
         if (options.Tls is not null)
         {
             return kind == EchoServerKind.Stream
-                ? LoopEchoServer.StartAsync(new TlsStreamEchoServer(options), host, port)
+                ? GroupEchoServer.StartAsync(new TlsStreamEchoServer(options), host, port)
                 : throw new ArgumentException($"Only the {EchoServerKind.Stream} echo serves TLS (got {kind}).", nameof(kind));
         }
 
         return kind switch
         {
-            EchoServerKind.Protocol => LoopEchoServer.StartAsync(new ProtocolEchoServer(options), host, port),
-            EchoServerKind.Stream => LoopEchoServer.StartAsync(new StreamEchoServer(options), host, port),
-            EchoServerKind.Framed => LoopEchoServer.StartAsync(new FramedEchoServer(options), host, port),
+            EchoServerKind.Protocol => GroupEchoServer.StartAsync(new ProtocolEchoServer(options), host, port),
+            EchoServerKind.Stream => GroupEchoServer.StartAsync(new StreamEchoServer(options), host, port),
+            EchoServerKind.Framed => GroupEchoServer.StartAsync(new FramedEchoServer(options), host, port),
             EchoServerKind.Socket => ThreadPoolEchoServer.StartAsync(new SocketEchoServer(options), host, port),
             EchoServerKind.Pipelines => ThreadPoolEchoServer.StartAsync(new PipelinesEchoServer(options), host, port),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not an echo server kind."),

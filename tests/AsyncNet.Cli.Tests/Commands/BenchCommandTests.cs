@@ -36,6 +36,37 @@ public sealed partial class BenchCommandTests
         Assert.Matches(@"latency: p50 \d+\.\d{3} ms, p99 \d+\.\d{3} ms", stdout);
         Assert.Contains("\r", stderr);
         Assert.Contains("msgs/s", stderr);
+        Assert.Contains("accepted per loop: unknown: the server runs in another process", stdout);
+    }
+
+    [Theory]
+    [InlineData("raw", "round-robin", "AsyncNet protocol")]
+    [InlineData("stream", "round-robin", "AsyncNet stream")]
+    [InlineData("framed", "round-robin", "AsyncNet framed")]
+    public async Task Bench_WithServerLoopsRoundRobin_BenchesItsOwnServer_AndReportsAnExactSpreadBesideTheRate(string kind, string distribution, string name)
+    {
+        (int code, string stdout, string stderr) = await RunAsync(
+            ["bench", "--server-loops", "4", "--server-kind", kind, "--distribution", distribution, "--connections", "8", "--seconds", "0.3", "--warmup", "0"]);
+
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.Matches($@"bench: serving with the {name} echo in this process on 127\.0\.0\.1:\d+, 4 loops \({distribution}\)", stdout);
+        Assert.Contains(kind == "framed" ? "B framed messages" : "B raw messages", stdout);
+        Assert.Matches(@"messages/s: [\d,]+ ", stdout);
+        Assert.Contains("every echoed byte matched", stdout);
+
+        // The acceptor hands connections out in turn: 8 over 4 loops is exactly 2 each.
+        Assert.Contains("accepted per loop: 2, 2, 2, 2 (8 in all)", stdout);
+    }
+
+    [Fact]
+    public async Task Bench_WithServerLoops_AndFramed_ServesTheFramedEcho()
+    {
+        (int code, string stdout, string stderr) = await RunAsync(["bench", "--server-loops", "1", "--framed", "--connections", "3", "--seconds", "0.2", "--warmup", "0"]);
+
+        Assert.True(code == 0, $"exit {code}: {stderr}");
+        Assert.Contains("bench: serving with the AsyncNet framed echo in this process on 127.0.0.1:", stdout);
+        Assert.Contains(", 1 loop\n", stdout.ReplaceLineEndings("\n"));
+        Assert.Contains("accepted per loop: 3 (3 in all)", stdout);
     }
 
     [Fact]
@@ -91,7 +122,12 @@ public sealed partial class BenchCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "bench" }, "asyncnet: bench: Option '--port' is required.")]
+    [InlineData(new[] { "bench" }, "asyncnet: bench: Option '--port' is required (or --server-loops to bench a server started in this process).")]
+    [InlineData(new[] { "bench", "--port", "9", "--server-loops", "2" }, "asyncnet: bench: --port names a server in another process; --server-loops starts one in this process: give one of them")]
+    [InlineData(new[] { "bench", "--port", "9", "--server-kind", "stream" }, "asyncnet: bench: --server-kind and --distribution need --server-loops")]
+    [InlineData(new[] { "bench", "--server-loops", "2", "--tls" }, "asyncnet: bench: --server-loops serves plain TCP on 127.0.0.1; --host and --tls are for a server in another process")]
+    [InlineData(new[] { "bench", "--server-loops", "2", "--server-kind", "pipelines" }, "asyncnet: bench: --server-kind must be one of raw (or protocol), stream, framed (got 'pipelines')")]
+    [InlineData(new[] { "bench", "--server-loops", "0" }, "asyncnet: bench: --server-loops must be a whole number from 1 to 1024 (got '0')")]
     [InlineData(new[] { "bench", "--port", "http" }, "asyncnet: bench: --port must be a whole number from 1 to 65535 (got 'http')")]
     [InlineData(new[] { "bench", "--port", "9", "--size", "0" }, "asyncnet: bench: --size must be a whole number from 1 to")]
     [InlineData(new[] { "bench", "--port", "9", "--connections", "-3" }, "asyncnet: bench: --connections must be a whole number from 1 to 10000 (got '-3')")]

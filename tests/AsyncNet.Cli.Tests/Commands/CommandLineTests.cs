@@ -5,7 +5,7 @@ namespace AsyncNet.Cli.Tests.Commands;
 /// <summary>The command line itself (System.CommandLine): help, version, suggestions, completions and usage errors.</summary>
 public sealed class CommandLineTests
 {
-    public static TheoryData<string> Verbs => ["demo", "echo-server", "bench", "fuzz"];
+    public static TheoryData<string> Verbs => ["demo", "echo-server", "bench", "fuzz", "proxy"];
 
     [Theory]
     [MemberData(nameof(Verbs))]
@@ -22,12 +22,12 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public void Help_ForBench_ListsEveryOptionWithItsDefault()
+    public void Help_ForBench_ListsEveryOptionWithItsDefault_AndTheInProcessServer()
     {
         (_, string stdout, _) = Run("bench", "--help");
 
-        Assert.Matches(@"--port <port> +\(REQUIRED\)", stdout);
-        foreach (string option in new[] { "--host", "--connections", "--size", "--depth", "--seconds", "--warmup", "--framed" })
+        Assert.Matches(@"--port <port> +The server's TCP port \(or --server-loops", stdout);
+        foreach (string option in new[] { "--host", "--server-loops", "--server-kind", "--distribution", "--connections", "--size", "--depth", "--seconds", "--warmup", "--framed" })
         {
             Assert.Contains(option, stdout);
         }

@@ -5,6 +5,7 @@ using AsyncNet.Echo;
 using AsyncNet.Errors;
 using AsyncNet.Streams.Framing;
 using AsyncNet.Streams.Framing.Codec;
+using AsyncNet.Transports;
 
 namespace AsyncNet.Cli.Tests.Echo;
 
@@ -117,6 +118,67 @@ public sealed class EchoServersTests
         int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
 
         await Assert.ThrowsAsync<AddressInUseException>(() => EchoServers.StartAsync(kind, "127.0.0.1", port));
+    }
+
+    public static TheoryData<EchoServerKind> LoopKinds => [EchoServerKind.Protocol, EchoServerKind.Stream, EchoServerKind.Framed];
+
+    [Theory]
+    [MemberData(nameof(LoopKinds))]
+    public async Task GroupEcho_OnFourLoopsRoundRobin_EchoesOnEveryConnection_AndCountsTwoPerLoop(EchoServerKind kind)
+    {
+        var options = new EchoServerOptions { Loops = 4, Distribution = AcceptDistribution.RoundRobin };
+        await using IEchoServer server = await EchoServers.StartAsync(kind, options: options);
+        Assert.Equal(4, server.Loops);
+        Assert.Equal(AcceptDistribution.RoundRobin, server.Distribution);
+
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                Socket client = await ConnectAsync(server.EndPoint);
+                clients.Add(client);
+                byte[] ping = kind.IsFramed() ? [0, 0, 0, 1, (byte)i] : [(byte)i, 1, 2];
+                await client.SendAsync(ping);
+                Assert.Equal(ping, await ReceiveExactlyAsync(client, ping.Length).WaitAsync(TimeSpan.FromSeconds(20)));
+            }
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+
+        Assert.Equal([2L, 2L, 2L, 2L], server.GetAcceptedCounts());
+    }
+
+    [Theory]
+    [MemberData(nameof(LoopKinds))]
+    public async Task GroupEcho_OneLoopByDefault_TakesThePortForItself_SoASecondServerFailsWithAddressInUse(EchoServerKind kind)
+    {
+        await using IEchoServer first = await EchoServers.StartAsync(kind);
+        Assert.Equal(1, first.Loops);
+        Assert.Equal(AcceptDistribution.RoundRobin, first.Distribution);
+
+        await Assert.ThrowsAsync<AddressInUseException>(() => EchoServers.StartAsync(kind, "127.0.0.1", first.EndPoint.Port));
+    }
+
+    [Theory]
+    [InlineData(EchoServerKind.Socket)]
+    [InlineData(EchoServerKind.Pipelines)]
+    public async Task BaselineEcho_RunsOnNoLoops_AndReportsNoSpread(EchoServerKind kind)
+    {
+        await using IEchoServer server = await EchoServers.StartAsync(kind, options: new EchoServerOptions { Loops = 4 });
+
+        Assert.Equal(0, server.Loops);
+        Assert.Null(server.Distribution);
+        Assert.Empty(server.GetAcceptedCounts());
+    }
+
+    [Fact]
+    public async Task Options_OutOfRange_AreRejected()
+    {
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => EchoServers.StartAsync(EchoServerKind.Protocol, options: new EchoServerOptions { Loops = 0 }));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => EchoServers.StartAsync(EchoServerKind.Protocol, options: new EchoServerOptions { Distribution = (AcceptDistribution)42 }));
     }
 
     [Fact]

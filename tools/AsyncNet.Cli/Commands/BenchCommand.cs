@@ -4,12 +4,15 @@ using System.Net.Security;
 using System.Security.Authentication;
 using AsyncNet.Echo;
 using AsyncNet.Errors;
+using AsyncNet.Transports;
 
 namespace AsyncNet.Cli;
 
 /// <summary>
-/// <c>asyncnet bench --port P [--host H] [--connections N] [--size B] [--depth D] [--seconds S] [--warmup S] [--framed] [--tls]</c>:
-/// drives an echo server with a verifying load and reports messages/s, MB/s, p50/p99 latency and the bytes verified.
+/// <c>asyncnet bench (--port P [--host H] | --server-loops N [--server-kind raw|stream|framed] [--distribution D])
+/// [--connections N] [--size B] [--depth D] [--seconds S] [--warmup S] [--framed] [--tls]</c>: drives an echo server
+/// with a verifying load and reports messages/s, MB/s, p50/p99 latency, the bytes verified and how the connections
+/// spread over the server's loops.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -17,6 +20,13 @@ namespace AsyncNet.Cli;
 /// (for <c>echo-server --kind framed</c>) and expects them back whole. A live progress line is rewritten on standard
 /// error four times a second; the results go to standard output. <c>--tls</c> speaks TLS to the server (for
 /// <c>echo-server --tls</c>), accepting its certificate unchecked, through <see cref="TlsEchoLoadGenerator"/>.
+/// </para>
+/// <para>
+/// <c>--server-loops N</c> starts an AsyncNet echo server of <c>--server-kind</c> (raw unless <c>--framed</c> makes it
+/// framed) on N loops in this process, on 127.0.0.1 and a port the OS chooses, and benches that: the report then ends
+/// with "accepted per loop: a, b, … (n in all)". A framed server gets framed load, with or without <c>--framed</c>.
+/// Against a server in another process (<c>--port</c>) bench cannot see its loops and says so; that server's own report
+/// (<c>echo-server</c> prints its spread on stop) has them.
 /// </para>
 /// <para>
 /// Exit codes: 0 when every echoed byte matched; 1 on the first mismatch (the message names the connection, the offset,
@@ -34,7 +44,13 @@ public static class BenchCommand
     public static Command Create()
     {
         Option<string> host = ValueOptions.Host("The server's address.");
-        Option<int> port = ValueOptions.Port(listening: false);
+        Option<int> port = ValueOptions.WholeNumber("--port", "The server's TCP port (or --server-loops to bench a server in this process).", 1, 65535, null);
+        Option<int> serverLoops = ValueOptions.WholeNumber("--server-loops", "Bench an AsyncNet echo server started in this process on this many loops, instead of --host/--port.", 1, 1024, null);
+
+        // One of the two is required: the verb's validator says so, naming both.
+        port.Required = serverLoops.Required = false;
+        Option<EchoServerKind> serverKind = ValueOptions.EchoKind("--server-kind", "With --server-loops: the kind of echo (raw unless --framed, then framed).", onLoopsOnly: true);
+        Option<AcceptDistribution> distribution = ValueOptions.Distribution("--distribution");
         Option<int> connections = ValueOptions.WholeNumber("--connections", "How many connections to open.", 1, 10_000, 50);
         Option<int> size = ValueOptions.WholeNumber("--size", "The bytes of one message (with --framed, of one frame's payload).", 1, EchoLoadOptions.MaxMessageSize, 64);
         Option<int> depth = ValueOptions.WholeNumber("--depth", "How many messages each connection keeps in flight.", 1, 4096, 1);
@@ -51,8 +67,27 @@ public static class BenchCommand
             "0    every echoed byte matched\n1    an echoed byte differed (the message names where)\n2    bad arguments\n" +
             "5    the host name did not resolve\n6    connection refused\n7    a connection was reset, closed by the server, a TLS handshake failed, or it failed\n130  interrupted")
         {
-            host, port, connections, size, depth, seconds, warmup, framed, tls,
+            host, port, serverLoops, serverKind, distribution, connections, size, depth, seconds, warmup, framed, tls,
         };
+        verb.Validators.Add(result =>
+        {
+            bool external = result.GetResult(port) is { Implicit: false };
+            bool inProcess = result.GetResult(serverLoops) is { Implicit: false };
+            if (external == inProcess)
+            {
+                result.AddError(external
+                    ? "--port names a server in another process; --server-loops starts one in this process: give one of them"
+                    : "Option '--port' is required (or --server-loops to bench a server started in this process).");
+            }
+            else if (!inProcess && (result.GetResult(serverKind) is { Implicit: false } || result.GetResult(distribution) is { Implicit: false }))
+            {
+                result.AddError("--server-kind and --distribution need --server-loops (bench cannot change a server in another process)");
+            }
+            else if (inProcess && (result.GetResult(host) is { Implicit: false } || result.GetValue(tls)))
+            {
+                result.AddError("--server-loops serves plain TCP on 127.0.0.1; --host and --tls are for a server in another process");
+            }
+        });
 
         verb.SetAction((result, cancellationToken) =>
         {
@@ -68,10 +103,12 @@ public static class BenchCommand
                 FrameFormat = result.GetValue(framed) ? EchoFraming.DefaultFormat : null,
             };
             TextWriter stderr = result.InvocationConfiguration.Error;
+            bool inProcess = result.GetResult(serverLoops) is { Implicit: false };
             try
             {
-                // What one option's range cannot say (depth times size, a frame's length) is a usage error too.
-                options.Validate();
+                // What one option's range cannot say (depth times size, a frame's length) is a usage error too. An
+                // in-process server's port is known only once it listens: any valid port stands in for it here.
+                (inProcess ? options with { Port = 1 } : options).Validate();
             }
             catch (ArgumentException ex)
             {
@@ -79,9 +116,58 @@ public static class BenchCommand
             }
 
             SslClientAuthenticationOptions? tlsOptions = result.GetValue(tls) ? AcceptingAnyCertificate() : null;
-            return Task.FromResult(Run(options, tlsOptions, result.InvocationConfiguration.Output, stderr, cancellationToken));
+            if (!inProcess)
+            {
+                return Task.FromResult(Run(options, tlsOptions, result.InvocationConfiguration.Output, stderr, cancellationToken));
+            }
+
+            EchoServerKind kind = result.GetResult(serverKind) is { Implicit: false } ? result.GetValue(serverKind) : options.FrameFormat is null ? EchoServerKind.Protocol : EchoServerKind.Framed;
+            if (kind.IsFramed())
+            {
+                // The framed echo reads frames: the load sends them, as --framed would.
+                options = options with { FrameFormat = EchoFraming.DefaultFormat };
+            }
+
+            var serverOptions = new EchoServerOptions { Loops = result.GetValue(serverLoops), Distribution = result.GetValue(distribution) };
+            return Task.FromResult(RunInProcess(kind, serverOptions, options, result.InvocationConfiguration.Output, stderr, cancellationToken));
         });
         return verb;
+    }
+
+    /// <summary>Starts an AsyncNet echo server in this process, runs the load against it, and reports both.</summary>
+    /// <param name="kind">The server's kind.</param>
+    /// <param name="serverOptions">The server's settings: its loops and their distribution.</param>
+    /// <param name="load">The load; its <see cref="EchoLoadOptions.Host"/> and <see cref="EchoLoadOptions.Port"/> are replaced by the server's.</param>
+    /// <param name="stdout">Where the results go.</param>
+    /// <param name="stderr">Where the progress line and failures go.</param>
+    /// <param name="cancellationToken">Stops the load early.</param>
+    /// <returns>An exit code of <see cref="ExitCodes"/>.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static int RunInProcess(EchoServerKind kind, EchoServerOptions serverOptions, EchoLoadOptions load, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        IEchoServer server;
+        try
+        {
+            server = EchoServers.StartAsync(kind, options: serverOptions).GetAwaiter().GetResult();
+        }
+        catch (PlatformNotSupportedException ex)
+        {
+            return CommandLine.UsageError("bench", $"--distribution {ValueOptions.NameOf(serverOptions.Distribution)}: {ex.Message}", stderr);
+        }
+
+        try
+        {
+            stdout.WriteLine($"bench: serving with the {server.Name} echo in this process on {EchoServerCommand.Where(server)}");
+            return Run(load with { Host = "127.0.0.1", Port = server.EndPoint.Port }, tls: null, stdout, stderr, cancellationToken, server);
+        }
+        finally
+        {
+            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
     }
 
     /// <summary>Runs the load and reports it.</summary>
@@ -90,10 +176,11 @@ public static class BenchCommand
     /// <param name="stdout">Where the results go.</param>
     /// <param name="stderr">Where the progress line and failures go.</param>
     /// <param name="cancellationToken">Stops the load early (Program fires it on Ctrl-C and SIGTERM).</param>
+    /// <param name="server">The server, when it runs in this process (its spread over its loops is reported); <see langword="null"/> (the default) for a server elsewhere.</param>
     /// <returns>An exit code of <see cref="ExitCodes"/>.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
-    public static int Run(EchoLoadOptions options, SslClientAuthenticationOptions? tls, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static int Run(EchoLoadOptions options, SslClientAuthenticationOptions? tls, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, IEchoServer? server = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(stdout);
@@ -154,6 +241,9 @@ public static class BenchCommand
             s_invariant,
             $"latency: p50 {result.LatencyP50.TotalMilliseconds:0.000} ms, p99 {result.LatencyP99.TotalMilliseconds:0.000} ms, max {result.LatencyMax.TotalMilliseconds:0.000} ms"));
         stdout.WriteLine(string.Create(s_invariant, $"verified bytes: {result.VerifiedBytes:N0} (every echoed byte matched)"));
+        stdout.WriteLine(server is null
+            ? "accepted per loop: unknown: the server runs in another process (its echo-server prints its spread on stop)"
+            : $"accepted per loop: {EchoServerCommand.Spread(server.GetAcceptedCounts())}");
         return ExitCodes.Ok;
     }
 

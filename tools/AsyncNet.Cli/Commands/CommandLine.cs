@@ -19,12 +19,13 @@ public static class CommandLine
     /// <returns>The root command; <see cref="Invoke"/> parses and runs a command line with it.</returns>
     public static RootCommand CreateRoot()
     {
-        var root = new RootCommand("AsyncNet's command-line tool: echo servers, a verifying echo load, a framed-echo fuzzer and a demo, on asyncio's model for .NET.")
+        var root = new RootCommand("AsyncNet's command-line tool: echo servers, a verifying echo load, a fuzzer for echo servers of any framing or lines, a fault-injecting proxy and a demo, on asyncio's model for .NET.")
         {
             DemoCommand.Create(),
             EchoServerCommand.Create(),
             BenchCommand.Create(),
             FuzzCommand.Create(),
+            ProxyCommand.Create(),
         };
         HelpOption helpOption = root.Options.OfType<HelpOption>().Single();
         var help = new HelpWithExitCodesAction((HelpAction)helpOption.Action!, ExitCodes.Help);
@@ -43,7 +44,7 @@ public static class CommandLine
     /// <param name="args">The verb, then its arguments.</param>
     /// <param name="stdout">The verb's standard output (the help and the version go here too).</param>
     /// <param name="stderr">The verb's standard error: usage errors, failures, progress.</param>
-    /// <param name="cancellationToken">Stops <c>echo-server</c>, <c>bench</c> and <c>fuzz</c>.</param>
+    /// <param name="cancellationToken">Stops <c>echo-server</c>, <c>bench</c>, <c>fuzz</c> and <c>proxy</c>.</param>
     /// <returns>The verb's exit code; <see cref="ExitCodes.Usage"/> for a bad command line.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public static int Invoke(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
@@ -68,9 +69,16 @@ public static class CommandLine
     /// <param name="problem">What is wrong, naming the option.</param>
     /// <param name="stderr">Where to report it.</param>
     /// <returns><see cref="ExitCodes.Usage"/>.</returns>
-    internal static int UsageError(Command verb, string problem, TextWriter stderr)
+    internal static int UsageError(Command verb, string problem, TextWriter stderr) => UsageError(verb.Name, problem, stderr);
+
+    /// <summary>Reports a usage error found while running: "asyncnet: VERB: problem", then where the usage is.</summary>
+    /// <param name="verb">The name of the verb whose arguments are wrong.</param>
+    /// <param name="problem">What is wrong, naming the option.</param>
+    /// <param name="stderr">Where to report it.</param>
+    /// <returns><see cref="ExitCodes.Usage"/>.</returns>
+    internal static int UsageError(string verb, string problem, TextWriter stderr)
     {
-        stderr.WriteLine($"asyncnet: {verb.Name}: {problem}");
+        stderr.WriteLine($"asyncnet: {verb}: {problem}");
         WriteUsageHint(verb, stderr);
         return ExitCodes.Usage;
     }
@@ -91,8 +99,11 @@ public static class CommandLine
         WriteUsageHint(command, stderr);
     }
 
-    private static void WriteUsageHint(Command command, TextWriter stderr) =>
-        stderr.WriteLine(command is RootCommand
+    private static void WriteUsageHint(Command command, TextWriter stderr) => WriteUsageHint(command is RootCommand ? null : command.Name, stderr);
+
+    /// <summary>Where the usage is: the verb's help, or the root's for <see langword="null"/>.</summary>
+    private static void WriteUsageHint(string? verb, TextWriter stderr) =>
+        stderr.WriteLine(verb is null
             ? "usage: asyncnet <command> [options]; 'asyncnet --help' lists the commands"
-            : $"usage: asyncnet {command.Name} [options]; 'asyncnet {command.Name} --help' describes them");
+            : $"usage: asyncnet {verb} [options]; 'asyncnet {verb} --help' describes them");
 }

@@ -10,13 +10,13 @@ public static class ExitCodes
 {
     /// <summary>The table the root's <c>--help</c> ends with, one "CODE  meaning" per line.</summary>
     internal const string Help =
-        "0    success (echo-server: stopped gracefully)\n" +
+        "0    success (echo-server, proxy: stopped gracefully)\n" +
         "1    bench: an echoed byte differed; fuzz: a case failed; demo: a check failed\n" +
         "2    bad arguments: an unknown command or option, a missing or invalid value\n" +
         "5    the host name did not resolve\n" +
         "6    connection refused: nothing listens at the address\n" +
         "7    a connection was reset or closed by the server, aborted, timed out, or failed otherwise\n" +
-        "10   echo-server: the address is in use\n" +
+        "10   echo-server, proxy: the address is in use\n" +
         "130  bench or fuzz interrupted by Ctrl-C or SIGTERM";
 
     /// <summary>The command did what it was asked.</summary>
@@ -37,7 +37,7 @@ public static class ExitCodes
     /// <summary>A connection was reset or closed by the peer, aborted, timed out, or failed with another network error.</summary>
     public const int ConnectionFailed = 7;
 
-    /// <summary><c>echo-server</c>: the address is already in use, or could not be listened on.</summary>
+    /// <summary><c>echo-server</c>, <c>proxy</c>: the address is already in use, or could not be listened on.</summary>
     public const int AddressInUse = 10;
 
     /// <summary><c>bench</c> was stopped (Ctrl-C, SIGTERM) before it finished; 128 + SIGINT, as shells report it.</summary>

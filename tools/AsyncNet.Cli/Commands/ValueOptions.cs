@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using AsyncNet.Echo;
+using AsyncNet.Streams.Framing.Codec;
+using AsyncNet.Transports;
 
 namespace AsyncNet.Cli;
 
@@ -77,6 +80,87 @@ internal static class ValueOptions
     public static Option<int> Port(bool listening) => listening
         ? WholeNumber("--port", "The TCP port to listen on; 0 lets the OS choose (the listening line says which).", 0, 65535, 0)
         : WholeNumber("--port", "The server's TCP port.", 1, 65535, null);
+
+    /// <summary>An echo server kind: any of <see cref="EchoServerKinds.Names"/>, or only AsyncNet's (which run on loops).</summary>
+    /// <param name="name">The option's name, with its dashes.</param>
+    /// <param name="description">What it chooses, for the help.</param>
+    /// <param name="onLoopsOnly">Whether only the kinds that run on event loops (raw, stream, framed) are accepted.</param>
+    /// <returns>The option; its value is the kind, <see cref="EchoServerKind.Protocol"/> (raw) when absent (the help says so in words, not as an enum name).</returns>
+    public static Option<EchoServerKind> EchoKind(string name, string description, bool onLoopsOnly)
+    {
+        string names = onLoopsOnly ? "raw (or protocol), stream, framed" : EchoServerKinds.Names;
+        var option = new Option<EchoServerKind>(name)
+        {
+            Description = description,
+            HelpName = "kind",
+            CustomParser = result =>
+            {
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+                if (EchoServerKinds.TryParse(text, out EchoServerKind kind) && (!onLoopsOnly || kind.RunsOnLoops()))
+                {
+                    return kind;
+                }
+
+                result.AddError($"{name} must be one of {names} (got '{text}')");
+                return default;
+            },
+        };
+        option.CompletionSources.Add(onLoopsOnly ? ["raw", "stream", "framed"] : ["raw", "stream", "framed", "socket", "pipelines"]);
+        return option;
+    }
+
+    /// <summary>How a server on several loops spreads its connections over them: <c>auto</c> (the default), <c>reuseport</c>, <c>round-robin</c>, <c>least-connections</c>.</summary>
+    /// <param name="name">The option's name, with its dashes.</param>
+    /// <returns>The option; its value is <see cref="AcceptDistribution.Auto"/> when absent.</returns>
+    public static Option<AcceptDistribution> Distribution(string name) => new(name)
+    {
+        Description = "How connections spread over the loops: reuseport (one SO_REUSEPORT listener per loop, Linux; the kernel balances by a hash), " +
+            "round-robin (one loop accepts and hands connections out in turn: exactly even), least-connections (to the loop with the fewest open); " +
+            "auto (the default): reuseport on Linux with more than one loop, else round-robin.",
+        HelpName = "auto|reuseport|round-robin|least-connections",
+        CustomParser = result => ParseOrError<AcceptDistribution>(
+            result,
+            text => text switch
+            {
+                "auto" => AcceptDistribution.Auto,
+                "reuseport" => AcceptDistribution.ReusePort,
+                "round-robin" => AcceptDistribution.RoundRobin,
+                "least-connections" => AcceptDistribution.LeastConnections,
+                _ => null,
+            },
+            $"{name} must be one of auto, reuseport, round-robin, least-connections"),
+    };
+
+    /// <summary>The command line's name of a distribution, as <see cref="Distribution"/> reads it.</summary>
+    /// <param name="distribution">The distribution.</param>
+    /// <returns>For example "round-robin".</returns>
+    public static string NameOf(AcceptDistribution distribution) => distribution switch
+    {
+        AcceptDistribution.ReusePort => "reuseport",
+        AcceptDistribution.RoundRobin => "round-robin",
+        AcceptDistribution.LeastConnections => "least-connections",
+        _ => "auto",
+    };
+
+    /// <summary>A frame layout in <see cref="FrameFormatText"/>'s form, checked while parsing.</summary>
+    /// <param name="description">What the layout is for, for the help.</param>
+    /// <returns>The option; <see langword="null"/> when absent.</returns>
+    public static Option<LengthFieldFormat?> FrameFormat(string description) => new("--format")
+    {
+        Description = $"{description} Comma-separated items, each optional: {FrameFormatText.Keys}; e.g. \"offset=1,length=4,type=1,adjust=-4,checksum=crc32c,max=64KiB\". The default is a 4-byte big-endian length of the payload, then the payload.",
+        HelpName = "spec",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+            if (FrameFormatText.TryParse(text, out LengthFieldFormat? format, out string? error))
+            {
+                return format;
+            }
+
+            result.AddError($"--format: {error}");
+            return null;
+        },
+    };
 
     private static T ParseOrError<T>(ArgumentResult result, Func<string, T?> parse, string problem)
         where T : struct

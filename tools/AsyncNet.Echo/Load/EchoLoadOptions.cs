@@ -4,7 +4,7 @@ using AsyncNet.Streams.Framing.Codec;
 namespace AsyncNet.Echo;
 
 /// <summary>What an <see cref="EchoLoadGenerator"/> sends: where, over how many connections, how big, how deep, how long.</summary>
-public sealed class EchoLoadOptions
+public sealed record EchoLoadOptions
 {
     /// <summary>The largest <see cref="MessageSize"/>: 16 MiB.</summary>
     public const int MaxMessageSize = 16 * 1024 * 1024;

@@ -1,14 +1,15 @@
+using AsyncNet.Loop;
 using AsyncNet.Streams;
 using AsyncNet.Streams.Framing;
 using AsyncNet.Streams.Framing.Codec;
-using StreamReader = AsyncNet.Streams.StreamReader;
-using StreamWriter = AsyncNet.Streams.StreamWriter;
+using AsyncNet.Transports;
 
 namespace AsyncNet.Echo.Servers;
 
 /// <summary>
 /// The framed echo: each frame a <see cref="FrameReader"/> reads is written back whole with a <see cref="FrameWriter"/>
-/// (same type, same payload), then <c>DrainAsync</c>.
+/// (same type, same payload), then <c>DrainAsync</c>, on
+/// <see cref="FramedEndpoints.StartFramedServerAsync(EventLoopGroup, Func{FramedConnection, Task}, string?, int, LengthFieldFormat, HeartbeatOptions?, StreamOptions?, ServerOptions?, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
 /// Frames already buffered are read synchronously, and the payload is written from the receive buffer where it lies
@@ -16,14 +17,17 @@ namespace AsyncNet.Echo.Servers;
 /// gathered send. A client that stops inside a frame ends its connection quietly; a malformed frame closes the
 /// connection and goes to the loop's exception handler.
 /// </remarks>
-internal sealed class FramedEchoServer(EchoServerOptions options) : StreamServerEchoBase(options)
+internal sealed class FramedEchoServer(EchoServerOptions options) : GroupEchoServer(options)
 {
     public override EchoServerKind Kind => EchoServerKind.Framed;
 
-    protected override async Task EchoAsync(StreamReader reader, StreamWriter writer)
+    protected override Task<GroupServer> ListenAsync(EventLoopGroup group, string host, int port, ServerOptions serverOptions) =>
+        group.StartFramedServerAsync(
+            connection => QuietEnds.ServeAsync(EchoAsync(connection), connection.Writer.Writer), host, port, Options.FrameFormat, serverOptions: serverOptions);
+
+    private static async Task EchoAsync(FramedConnection connection)
     {
-        var frames = new FrameReader(reader, Options.FrameFormat);
-        var output = new FrameWriter(writer, Options.FrameFormat);
+        var (frames, output) = connection;
         try
         {
             while (await frames.ReadFrameAsync() is { } frame)

@@ -1,4 +1,4 @@
-using System.Net;
+using AsyncNet.Loop;
 using AsyncNet.Transports;
 
 namespace AsyncNet.Echo.Servers;
@@ -8,23 +8,12 @@ namespace AsyncNet.Echo.Servers;
 /// Inside <c>DataReceived</c> the transport queues the write and sends everything queued once the callback returns, so
 /// each read costs one send, and nothing is allocated per message.
 /// </remarks>
-internal sealed class ProtocolEchoServer(EchoServerOptions options) : LoopEchoServer(options)
+internal sealed class ProtocolEchoServer(EchoServerOptions options) : GroupEchoServer(options)
 {
-    private Server? _server;
-
     public override EchoServerKind Kind => EchoServerKind.Protocol;
 
-    protected override async Task<IPEndPoint> ListenAsync(string host, int port)
-    {
-        _server = await Loop.CreateServerAsync(() => new EchoProtocol(), host, port, new ServerOptions { Backlog = Options.Backlog });
-        return (IPEndPoint)_server.Sockets[0].LocalEndPoint!;
-    }
-
-    protected override Task CloseAsync(TimeSpan grace)
-    {
-        Server server = _server!;
-        return CloseGracefullyAsync(server.Close, server.CloseClients, server.AbortClients, () => server.WaitClosedAsync(), grace);
-    }
+    protected override Task<GroupServer> ListenAsync(EventLoopGroup group, string host, int port, ServerOptions serverOptions) =>
+        group.CreateServerAsync(() => new EchoProtocol(), host, port, serverOptions);
 
     private sealed class EchoProtocol : IProtocol
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using AsyncNet.Errors;
+using AsyncNet.Transports;
 
 namespace AsyncNet.Echo.Servers;
 
@@ -26,6 +27,10 @@ internal abstract class ThreadPoolEchoServer(EchoServerOptions options) : IEchoS
 
     public IPEndPoint EndPoint => (IPEndPoint)_listener!.LocalEndPoint!;
 
+    public int Loops => 0;
+
+    public AcceptDistribution? Distribution => null;
+
     protected EchoServerOptions Options => options;
 
     public static async Task<IEchoServer> StartAsync(ThreadPoolEchoServer server, string host, int port)
@@ -48,6 +53,8 @@ internal abstract class ThreadPoolEchoServer(EchoServerOptions options) : IEchoS
         server._acceptLoop = Task.Run(server.AcceptLoopAsync);
         return server;
     }
+
+    public long[] GetAcceptedCounts() => [];
 
     public async ValueTask DisposeAsync()
     {

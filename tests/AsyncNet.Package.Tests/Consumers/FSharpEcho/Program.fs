@@ -55,7 +55,7 @@ let roundTrip () : Task<int> =
 let bytes = clientLoop.RunUntilComplete(Func<Task<int>>(roundTrip))
 printfn "fsharp echo OK: %d frames, %d bytes" payloads.Length bytes
 
-let options = { EchoFuzz.defaults (IPEndPoint(IPAddress.Loopback, port)) format with MaxCases = 10 }
-let report = EchoFuzz.run options null CancellationToken.None
+let options = { EchoFuzz.defaults (IPEndPoint(IPAddress.Loopback, port)) with MaxCases = 10 }
+let report = EchoFuzz.run (EchoFuzz.frames format 8) options null CancellationToken.None
 if report.Failure.IsSome then failwithf "EchoFuzz failed: %A" report.Failure
 printfn "fsharp fuzz OK: %d cases" report.Cases
