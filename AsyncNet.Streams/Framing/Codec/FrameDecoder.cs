@@ -227,9 +227,9 @@ public sealed class FrameDecoder
     /// <returns>The description.</returns>
     public override string ToString() => _state switch
     {
-        DecodeState.Header => string.Create(CultureInfo.InvariantCulture, $"Header, BytesNeeded={_bytesNeeded}"),
-        DecodeState.Payload => string.Create(CultureInfo.InvariantCulture, $"Payload, Type={_type}, FrameLength={_frameLength}, BytesNeeded={_bytesNeeded}"),
-        DecodeState.Discarding => string.Create(CultureInfo.InvariantCulture, $"Discarding, Remaining={_frameLength}"),
+        DecodeState.Header => string.Format(CultureInfo.InvariantCulture, "Header, BytesNeeded={0}", _bytesNeeded),
+        DecodeState.Payload => string.Format(CultureInfo.InvariantCulture, "Payload, Type={0}, FrameLength={1}, BytesNeeded={2}", _type, _frameLength, _bytesNeeded),
+        DecodeState.Discarding => string.Format(CultureInfo.InvariantCulture, "Discarding, Remaining={0}", _frameLength),
         _ => $"Faulted ({_fault?.GetType().Name})",
     };
 
@@ -353,7 +353,7 @@ public sealed class FrameDecoder
         if (raw < 0)
         {
             throw Fault(new CorruptFrameException(
-                string.Create(CultureInfo.InvariantCulture, $"The length field holds {raw}, a negative length."),
+                string.Format(CultureInfo.InvariantCulture, "The length field holds {0}, a negative length.", raw),
                 raw, null, shortest));
         }
 
@@ -362,9 +362,10 @@ public sealed class FrameDecoder
         if (frameLength < shortest)
         {
             throw Fault(new CorruptFrameException(
-                string.Create(CultureInfo.InvariantCulture,
-                    $"The length field holds {raw}, which with the adjustment of {format.LengthAdjustment} and the {lengthFieldEnd} bytes through the length field makes a frame of {frameLength} bytes, " +
-                    $"shorter than the {shortest} bytes this format needs (header {headerLength}, bytes to strip {format.StripLength(headerLength)}, checksum {format.ChecksumLength})."),
+                string.Format(CultureInfo.InvariantCulture,
+                    "The length field holds {0}, which with the adjustment of {1} and the {2} bytes through the length field makes a frame of {3} bytes, " +
+                    "shorter than the {4} bytes this format needs (header {5}, bytes to strip {6}, checksum {7}).",
+                    raw, format.LengthAdjustment, lengthFieldEnd, frameLength, shortest, headerLength, format.StripLength(headerLength), format.ChecksumLength),
                 raw, frameLength, shortest));
         }
 
@@ -375,8 +376,8 @@ public sealed class FrameDecoder
                 _state = DecodeState.Discarding;
                 _frameLength = frameLength;
                 _bytesNeeded = 1;
-                throw new FrameTooLargeException(frameLength, format.MaxFrameLength, string.Create(CultureInfo.InvariantCulture,
-                    $"A frame of {frameLength} bytes (as its header declares) is over the maximum frame length of {format.MaxFrameLength} bytes; the decoder skips it."));
+                throw new FrameTooLargeException(frameLength, format.MaxFrameLength, string.Format(CultureInfo.InvariantCulture,
+                    "A frame of {0} bytes (as its header declares) is over the maximum frame length of {1} bytes; the decoder skips it.", frameLength, format.MaxFrameLength));
             }
 
             throw Fault(new FrameTooLargeException(frameLength, format.MaxFrameLength));

@@ -346,8 +346,8 @@ public sealed class FrameEncoder
         long max = format.MaxFrameLength;
         if (payloadLength > max)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"A payload of {payloadLength} bytes is over the format's maximum frame length of {max} bytes."), "payload");
+            throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                "A payload of {0} bytes is over the format's maximum frame length of {1} bytes.", payloadLength, max), "payload");
         }
 
         int trailer = format.ChecksumLength;
@@ -359,15 +359,17 @@ public sealed class FrameEncoder
         fieldValue = headerAfterField + payloadLength + trailer - format.LengthAdjustment;
         if (fieldValue < 0)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"A payload of {payloadLength} bytes would need the length field to hold {fieldValue}: the format's length adjustment of {format.LengthAdjustment} needs at least {payloadLength - fieldValue} payload bytes."),
+            throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                "A payload of {0} bytes would need the length field to hold {1}: the format's length adjustment of {2} needs at least {3} payload bytes.",
+                payloadLength, fieldValue, format.LengthAdjustment, payloadLength - fieldValue),
                 "payload");
         }
 
         if (fieldValue > format.MaxLengthFieldValue)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"A payload of {payloadLength} bytes needs the length field to hold {fieldValue}, but a {format.LengthFieldSize}-byte field holds at most {format.MaxLengthFieldValue}."),
+            throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                "A payload of {0} bytes needs the length field to hold {1}, but a {2}-byte field holds at most {3}.",
+                payloadLength, fieldValue, format.LengthFieldSize, format.MaxLengthFieldValue),
                 "payload");
         }
 
@@ -375,16 +377,17 @@ public sealed class FrameEncoder
         frameLength = headerLength + payloadLength + trailer;
         if (frameLength > max)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"A payload of {payloadLength} bytes makes a frame of {frameLength} bytes, over the format's maximum frame length of {max} bytes."),
+            throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                "A payload of {0} bytes makes a frame of {1} bytes, over the format's maximum frame length of {2} bytes.", payloadLength, frameLength, max),
                 "payload");
         }
 
         long shortest = format.ShortestFrame(headerLength);
         if (frameLength < shortest)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"A payload of {payloadLength} bytes makes a frame of {frameLength} bytes, shorter than the {shortest} bytes the format needs (it strips {format.StripLength(headerLength)} bytes, then a {trailer}-byte trailer)."),
+            throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                "A payload of {0} bytes makes a frame of {1} bytes, shorter than the {2} bytes the format needs (it strips {3} bytes, then a {4}-byte trailer).",
+                payloadLength, frameLength, shortest, format.StripLength(headerLength), trailer),
                 "payload");
         }
     }
