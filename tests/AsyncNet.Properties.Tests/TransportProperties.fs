@@ -4,6 +4,6 @@ open FsCheck.FSharp
 open FsCheck.Xunit
 open AsyncNet.Properties
 
-[<Property(MaxTest = 60)>]
+[<ScaledProperty(60)>]
 let ``for any writes and any reader pauses the peer receives exactly their concatenation`` () =
-    Prop.forAll (Arb.fromGen TransportGen.scenario) TransportProperties.peerReceivesConcatenation
+    Soak.forAll (Arb.fromGen TransportGen.scenario) TransportProperties.peerReceivesConcatenation
