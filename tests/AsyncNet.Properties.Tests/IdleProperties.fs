@@ -1,0 +1,8 @@
+module AsyncNet.Properties.Tests.IdleProperties
+
+open FsCheck.FSharp
+open AsyncNet.Properties
+
+[<ScaledProperty(60)>]
+let ``read, write and all-idle reports on a manual clock come exactly when, and as, the idle rule says`` () =
+    Soak.forAll (Arb.fromGen IdleModel.scenario) IdleModel.reportsMatchTheModel
