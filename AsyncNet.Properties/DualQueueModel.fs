@@ -51,6 +51,18 @@ module DualQueueModel =
                 }
         }
 
+    /// Scenarios where the order law holds: a single consumer (its gets cancelled or not), or several whose gets are
+    /// never cancelled. With several consumers, an item handed to a get that is then cancelled passes on to the next
+    /// waiting get, which may already have received later items of the same producer: the multiset is kept, the order
+    /// per consumer is not.
+    let orderedScenario: Gen<DualScenario> =
+        scenario
+        |> Gen.map (fun s ->
+            if s.ThreadConsumers + s.TaskConsumers > 1 then
+                { s with CancelEvery = 0 }
+            else
+                s)
+
     /// Scenarios that shrink by halving producers' item lists and dropping consumers or cancellation.
     let arbitrary: Arbitrary<DualScenario> =
         let halve lists =
@@ -102,10 +114,11 @@ module DualQueueModel =
         thread.Start()
         done'.Task
 
-    /// The items put (sorted) and the items received (sorted), after the producers finished, every item was
-    /// marked done, and the queue was shut down.
-    let run (scenario: DualScenario) : int list * int list =
-        let received = ConcurrentBag<int>()
+    /// What each consumer received, in its order (thread consumers first), after the producers finished, every item
+    /// was marked done, and the queue was shut down.
+    let private consume (scenario: DualScenario) : int list list =
+        let consumers = scenario.ThreadConsumers + scenario.TaskConsumers
+        let received = Array.init consumers (fun _ -> List<int>())
 
         SyncHarness.onLoop (fun loop ->
             let queue = DualQueue<int>(loop, scenario.MaxSize)
@@ -131,11 +144,11 @@ module DualQueueModel =
 
                 let threadConsumers =
                     [
-                        for _ in 1 .. scenario.ThreadConsumers ->
+                        for consumer in 0 .. scenario.ThreadConsumers - 1 ->
                             onThread (fun () ->
                                 try
                                     while true do
-                                        received.Add(queue.SyncSide.Get())
+                                        received[consumer].Add(queue.SyncSide.Get())
                                         queue.SyncSide.TaskDone()
                                 with :? QueueShutDownException ->
                                     ())
@@ -143,7 +156,7 @@ module DualQueueModel =
 
                 let taskConsumers =
                     [
-                        for _ in 1 .. scenario.TaskConsumers ->
+                        for consumer in scenario.ThreadConsumers .. consumers - 1 ->
                             task {
                                 let mutable running = true
                                 let mutable gets = 0
@@ -158,7 +171,7 @@ module DualQueueModel =
 
                                     try
                                         let! item = queue.AsyncSide.GetAsync(cts.Token)
-                                        received.Add item
+                                        received[consumer].Add item
                                         queue.AsyncSide.TaskDone()
                                     with
                                     | :? OperationCanceledException -> ()
@@ -174,7 +187,35 @@ module DualQueueModel =
             }
             :> Task)
 
+        received |> Array.map List.ofSeq |> List.ofArray
+
+    /// The items put (sorted) and the items received (sorted).
+    let run (scenario: DualScenario) : int list * int list =
         let put =
             scenario.ThreadProducers @ scenario.TaskProducers |> List.concat |> List.sort
 
-        put, received |> Seq.sort |> List.ofSeq
+        put, consume scenario |> List.concat |> List.sort
+
+    /// The law of a FIFO queue seen by its consumers (a sequential queue's order, whatever the interleaving): each
+    /// consumer receives each producer's items in the order they were put, and every item exactly once. It holds for
+    /// `orderedScenario`s (see there for the exception).
+    let eachConsumerSeesEachProducersOrder (scenario: DualScenario) : Property =
+        let received = consume scenario
+        let producerOf (item: int) = item / 1000
+
+        let outOfOrder =
+            received
+            |> List.indexed
+            |> List.collect (fun (consumer, items) ->
+                items
+                |> List.groupBy producerOf
+                |> List.filter (fun (_, mine) -> mine <> List.sort mine)
+                |> List.map (fun (producer, mine) -> $"consumer {consumer} got producer {producer}'s items as %A{mine}"))
+
+        let put =
+            scenario.ThreadProducers @ scenario.TaskProducers |> List.concat |> List.sort
+
+        (List.isEmpty outOfOrder && (received |> List.concat |> List.sort) = put)
+        |> Prop.label (String.Join("; ", outOfOrder) + $" (%A{scenario})")
+        |> Prop.classify (scenario.ThreadConsumers + scenario.TaskConsumers > 1) "several consumers"
+        |> Prop.classify (scenario.CancelEvery > 0) "with cancelled gets"

@@ -36,3 +36,7 @@ let ``the dual queue with N threads and M loop tasks delivers exactly the multis
 
         put = received
         |> Prop.label $"put {put.Length} items, received {received.Length}: %A{scenario}")
+
+[<ScaledProperty(100)>]
+let ``each consumer of the dual queue receives each producer's items in the order they were put`` () =
+    Soak.forAll (Arb.fromGen DualQueueModel.orderedScenario) DualQueueModel.eachConsumerSeesEachProducersOrder
