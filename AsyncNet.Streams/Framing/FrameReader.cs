@@ -67,6 +67,9 @@ public sealed class FrameReader
     private readonly HeartbeatPing? _hiddenPing;
     private long _pingsSkipped;
 
+    // Frames ReadFrameAsync returned through its fast path (tests: the buffered read returns the same frames).
+    private long _fastPathFrames;
+
     // The fault that ended the stream for this reader (null until then); every later call throws it again.
     private ExceptionDispatchInfo? _fault;
 
@@ -120,6 +123,9 @@ public sealed class FrameReader
     /// <remarks>Updated by the reads: read it where the frames are read, or after they are done.</remarks>
     public long PingsSkipped => _pingsSkipped;
 
+    /// <summary>How many frames <see cref="ReadFrameAsync"/> returned through its fast path (tests).</summary>
+    internal long FastPathFrames => _fastPathFrames;
+
     /// <summary>Reads the next frame.</summary>
     /// <param name="cancellationToken">Cancels the wait; a cancelled call consumes nothing (but the pings it skipped), and the next call returns the whole frame.</param>
     /// <returns>
@@ -146,6 +152,7 @@ public sealed class FrameReader
                 if (_hiddenPing is null || !_hiddenPing.IsPing(frame))
                 {
                     _reader.EndImmediateRead(frameLength);
+                    _fastPathFrames++;
                     return new ValueTask<Frame?>(frame);
                 }
             }

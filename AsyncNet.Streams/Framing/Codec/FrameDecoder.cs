@@ -82,6 +82,10 @@ public sealed class FrameDecoder
     private long _bytesNeeded;
     private Exception? _fault;
 
+    // Frames TryDecode returned through its fast path, so tests can tell that the shortcut is taken (the general path
+    // returns the same frames, so nothing else would notice it switched off).
+    private long _fastPathFrames;
+
     /// <summary>Creates a decoder for a format.</summary>
     /// <param name="format">The frame layout.</param>
     /// <exception cref="ArgumentNullException"><paramref name="format"/> is null.</exception>
@@ -133,6 +137,9 @@ public sealed class FrameDecoder
     /// </summary>
     public bool IsAtFrameBoundary => _state == DecodeState.Header;
 
+    /// <summary>How many frames <see cref="TryDecode"/> returned through its fast path (tests).</summary>
+    internal long FastPathFrames => _fastPathFrames;
+
     /// <summary>
     /// Returns the next whole frame at the start of <paramref name="buffer"/> and advances the buffer past it, or
     /// returns <see langword="false"/> when more bytes are needed (after skipping any bytes of an oversized frame
@@ -156,6 +163,7 @@ public sealed class FrameDecoder
         {
             frame = new Frame(type, buffer.Slice(payloadStart, payloadLength));
             buffer = buffer.Slice(frameLength);
+            _fastPathFrames++;
             return true;
         }
 
