@@ -39,7 +39,10 @@ type DatagramScenario =
 /// A datagram protocol that records what reaches it, for the laws.
 type RecordingDatagramProtocol() =
     let received = List<byte array * EndPoint>()
-    let lost = TaskCompletionSource<exn option>(TaskCreationOptions.RunContinuationsAsynchronously)
+
+    let lost =
+        TaskCompletionSource<exn option>(TaskCreationOptions.RunContinuationsAsynchronously)
+
     let mutable lostCount = 0
 
     /// Every datagram received, with its sender, in arrival order.
@@ -67,11 +70,15 @@ module DatagramGen =
     /// so UDP drops nothing), over each family, closed or aborted.
     let scenario: Gen<DatagramScenario> =
         gen {
-            let! family = Gen.elements [ DatagramFamily.Udp4; DatagramFamily.Udp6; DatagramFamily.Unix ]
+            let! family =
+                Gen.elements [ DatagramFamily.Udp4; DatagramFamily.Udp6; DatagramFamily.Unix ]
+
             let! count = Gen.choose (1, 30)
 
             let! payloads =
-                Gen.listOfLength count (Gen.frequency [ 1, Gen.constant 0; 6, Gen.choose (1, 64); 3, Gen.choose (65, 2048) ])
+                Gen.listOfLength
+                    count
+                    (Gen.frequency [ 1, Gen.constant 0; 6, Gen.choose (1, 64); 3, Gen.choose (65, 2048) ])
                 |> Gen.map (List.mapi (fun i size -> Array.init size (fun j -> byte (i * 31 + j))))
 
             let! ending = Gen.elements [ DatagramEnding.Close; DatagramEnding.Abort ]
@@ -165,14 +172,17 @@ module DatagramProperties =
             | DatagramEnding.Abort -> received.Length <= sent.Length && received = List.take received.Length sent
 
         (delivered && sending.LostCount = 1 && sending.Lost.Result.IsNone)
-        |> Prop.label $"%A{scenario.Family}, %A{scenario.Ending}: sent {sent.Length} datagrams (%A{sent |> List.map Array.length}), received {received.Length} (%A{received |> List.map Array.length}); lost {sending.LostCount} times"
+        |> Prop.label
+            $"%A{scenario.Family}, %A{scenario.Ending}: sent {sent.Length} datagrams (%A{sent |> List.map Array.length}), received {received.Length} (%A{received |> List.map Array.length}); lost {sending.LostCount} times"
         |> Prop.classify (received.Length < sent.Length) "some dropped by Abort"
         |> Prop.classify (scenario.Family = DatagramFamily.Unix) "Unix"
 
     /// The law: the receiver sees the sender's bound address as the source of every datagram.
     let everyDatagramNamesItsSender (scenario: DatagramScenario) : Property =
         let receiving, _, senderAddress = run scenario
-        let sources = receiving.Received |> Seq.map (snd >> string) |> Seq.distinct |> List.ofSeq
+
+        let sources =
+            receiving.Received |> Seq.map (snd >> string) |> Seq.distinct |> List.ofSeq
 
         (sources |> List.forall (fun source -> source = senderAddress))
         |> Prop.label $"%A{scenario.Family}: sender bound to {senderAddress}, datagrams from %A{sources}"

@@ -210,7 +210,8 @@ module DualQueueModel =
                 items
                 |> List.groupBy producerOf
                 |> List.filter (fun (_, mine) -> mine <> List.sort mine)
-                |> List.map (fun (producer, mine) -> $"consumer {consumer} got producer {producer}'s items as %A{mine}"))
+                |> List.map (fun (producer, mine) ->
+                    $"consumer {consumer} got producer {producer}'s items as %A{mine}"))
 
         let put =
             scenario.ThreadProducers @ scenario.TaskProducers |> List.concat |> List.sort

@@ -55,8 +55,15 @@ module FairnessGen =
     let notify: Gen<NotifyScenario> =
         gen {
             let! waiters = Gen.choose (1, 8)
-            let! notifications = Gen.listOfLength waiters (Gen.zip (Gen.choose (1, 3)) (Gen.choose (0, 2)))
-            return { Waiters = waiters; Notifications = notifications }
+
+            let! notifications =
+                Gen.listOfLength waiters (Gen.zip (Gen.choose (1, 3)) (Gen.choose (0, 2)))
+
+            return
+                {
+                    Waiters = waiters
+                    Notifications = notifications
+                }
         }
 
 [<RequireQualifiedAccess>]
@@ -77,7 +84,12 @@ module FairnessProperties =
 
     /// Runs the contenders against `acquire`/`release`; returns the requests that had to wait (their acquire did not
     /// complete at once), in asking order, the same requests in granting order, and the most holders seen at once.
-    let private contend (scenario: ContentionScenario) (acquire: unit -> Task) (release: unit -> unit) (loop: EventLoop) =
+    let private contend
+        (scenario: ContentionScenario)
+        (acquire: unit -> Task)
+        (release: unit -> unit)
+        (loop: EventLoop)
+        =
         task {
             let waited = List<int * int>()
             let granted = List<int * int>()
@@ -110,7 +122,11 @@ module FairnessProperties =
             return List.ofSeq waited, List.ofSeq granted, most
         }
 
-    let private fairness (name: string) (permits: int) (waited: (int * int) list, granted: (int * int) list, most: int) =
+    let private fairness
+        (name: string)
+        (permits: int)
+        (waited: (int * int) list, granted: (int * int) list, most: int)
+        =
         (waited = granted && most <= permits)
         |> Prop.label $"{name} of {permits}: waited %A{waited}, granted %A{granted}, at most {most} holders"
         |> Prop.classify (waited.Length > 2) "three or more waited"

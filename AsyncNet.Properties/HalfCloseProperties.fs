@@ -35,7 +35,10 @@ type EndingScenario =
 type private EndingPeer(answer: byte array) =
     let bytes = new MemoryStream()
     let events = List<string>()
-    let finished = TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+
+    let finished =
+        TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+
     let mutable transport: IStreamTransport = Unchecked.defaultof<_>
 
     member _.Received = bytes.ToArray()
@@ -70,7 +73,9 @@ type private EndingPeer(answer: byte array) =
 type private EndingClient() =
     let bytes = new MemoryStream()
     let events = List<string>()
-    let lost = TaskCompletionSource<exn option>(TaskCreationOptions.RunContinuationsAsynchronously)
+
+    let lost =
+        TaskCompletionSource<exn option>(TaskCreationOptions.RunContinuationsAsynchronously)
 
     member _.Received = bytes.ToArray()
     member _.Events = List.ofSeq events
@@ -101,7 +106,10 @@ module HalfCloseGen =
     let scenario: Gen<EndingScenario> =
         gen {
             let! writes = TransportGen.writes 12 (192 * 1024)
-            let! ending = Gen.elements [ StreamEnding.WriteEof; StreamEnding.Close; StreamEnding.Abort ]
+
+            let! ending =
+                Gen.elements [ StreamEnding.WriteEof; StreamEnding.Close; StreamEnding.Abort ]
+
             return { Writes = writes; Ending = ending }
         }
 
@@ -186,14 +194,27 @@ module HalfCloseProperties =
         let peer, client, writeAfterEndingThrew = run scenario
         let written = scenario.Written
         let got = peer.Received
-        let clientLostCleanly = client.Lost.Result.IsNone && (client.Events |> List.filter ((=) "lost")).Length = 1
-        let dataThenEof = List.filter (fun e -> e = "data" || e = "eof") peer.Events = (if written.Length > 0 then [ "data"; "eof" ] else [ "eof" ])
+
+        let clientLostCleanly =
+            client.Lost.Result.IsNone
+            && (client.Events |> List.filter ((=) "lost")).Length = 1
+
+        let dataThenEof =
+            List.filter (fun e -> e = "data" || e = "eof") peer.Events =
+                (if written.Length > 0 then [ "data"; "eof" ] else [ "eof" ])
 
         let holds =
             match scenario.Ending with
             | StreamEnding.WriteEof ->
-                got = written && dataThenEof && client.Received = answer && client.Events = [ "data"; "eof"; "lost" ]
-            | StreamEnding.Close -> got = written && dataThenEof && client.Received.Length = 0 && client.Events = [ "lost" ]
+                got = written
+                && dataThenEof
+                && client.Received = answer
+                && client.Events = [ "data"; "eof"; "lost" ]
+            | StreamEnding.Close ->
+                got = written
+                && dataThenEof
+                && client.Received.Length = 0
+                && client.Events = [ "lost" ]
             | StreamEnding.Abort ->
                 got.Length <= written.Length
                 && got = Array.sub written 0 got.Length
@@ -204,4 +225,6 @@ module HalfCloseProperties =
         |> Prop.label
             $"%A{scenario.Ending} after {written.Length} bytes: the peer got {got.Length} (%A{peer.Events}); the client got {client.Received.Length} (%A{client.Events}); a late write threw: {writeAfterEndingThrew}; the client was lost with %A{client.Lost.Result}"
         |> Prop.classify (written.Length > 64 * 1024) "more than 64 KiB written"
-        |> Prop.classify (scenario.Ending = StreamEnding.Abort && got.Length < written.Length) "Abort dropped queued bytes"
+        |> Prop.classify
+            (scenario.Ending = StreamEnding.Abort && got.Length < written.Length)
+            "Abort dropped queued bytes"

@@ -42,9 +42,16 @@ module IdleModel =
     /// One to three kinds with timeouts of 10 to 100 ms, and up to 25 steps, mostly clock moves.
     let scenario: Gen<IdleScenario> =
         gen {
-            let timeout = Gen.frequency [ 1, Gen.constant None; 2, Gen.choose (10, 100) |> Gen.map Some ]
+            let timeout =
+                Gen.frequency [ 1, Gen.constant None; 2, Gen.choose (10, 100) |> Gen.map Some ]
+
             let! read, write, all = Gen.zip3 timeout timeout timeout
-            let read = if read.IsNone && write.IsNone && all.IsNone then Some 50 else read
+
+            let read =
+                if read.IsNone && write.IsNone && all.IsNone then
+                    Some 50
+                else
+                    read
 
             let step =
                 Gen.frequency
@@ -54,7 +61,8 @@ module IdleModel =
                         2, Gen.constant IdleStep.ServerWrites
                     ]
 
-            let! steps = Gen.sized (fun size -> Gen.choose (1, min 25 (size + 1)) |> Gen.bind (fun n -> Gen.listOfLength n step))
+            let! steps =
+                Gen.sized (fun size -> Gen.choose (1, min 25 (size + 1)) |> Gen.bind (fun n -> Gen.listOfLength n step))
 
             return
                 {
@@ -72,7 +80,14 @@ module IdleModel =
         let mutable now = 0
         let mutable lastRead = 0
         let mutable lastWrite = 0
-        let kinds = [ IdleKind.Read, scenario.ReadMs; IdleKind.Write, scenario.WriteMs; IdleKind.All, scenario.AllMs ]
+
+        let kinds =
+            [
+                IdleKind.Read, scenario.ReadMs
+                IdleKind.Write, scenario.WriteMs
+                IdleKind.All, scenario.AllMs
+            ]
+
         let due = Dictionary<IdleKind, int>()
         let reported = Dictionary<IdleKind, int>()
 
@@ -151,7 +166,11 @@ module IdleModel =
     let actual (scenario: IdleScenario) : IdleReport list list =
         let clock = ManualClock()
         use loop = new EventLoop(EventLoopOptions(TimeProvider = clock))
-        let ms (value: int option) = value |> Option.map (fun v -> TimeSpan.FromMilliseconds(float v)) |> Option.toNullable
+
+        let ms (value: int option) =
+            value
+            |> Option.map (fun v -> TimeSpan.FromMilliseconds(float v))
+            |> Option.toNullable
 
         let idle =
             IdleOptions(ReadIdle = ms scenario.ReadMs, WriteIdle = ms scenario.WriteMs, AllIdle = ms scenario.AllMs)
@@ -181,7 +200,10 @@ module IdleModel =
                     match server.Sockets[0].LocalEndPoint with
                     | :? IPEndPoint as endPoint -> endPoint.Port
                     | other -> failwith $"unexpected server address {other}"
-                let! struct (client, _) = loop.CreateConnectionAsync(Func<Sink>(fun () -> Sink()), "127.0.0.1", port)
+
+                let! struct (client, _) =
+                    loop.CreateConnectionAsync(Func<Sink>(fun () -> Sink()), "127.0.0.1", port)
+
                 let! protocol = accepted.Task
                 let results = List<IdleReport list>()
 
@@ -210,7 +232,9 @@ module IdleModel =
             }
 
         // The loop's timers follow the manual clock, so the guard is a real-time one.
-        use _guard = new Timer((fun _ -> loop.Stop()), null, TimeSpan.FromSeconds 20.0, Timeout.InfiniteTimeSpan)
+        use _guard =
+            new Timer((fun _ -> loop.Stop()), null, TimeSpan.FromSeconds 20.0, Timeout.InfiniteTimeSpan)
+
         loop.RunUntilComplete(Func<Task<IdleReport list list>>(work))
 
     /// The law: the connection reports exactly what the model says, step by step.
@@ -225,6 +249,7 @@ module IdleModel =
         | None -> Prop.ofTestable true
         | Some i ->
             false
-            |> Prop.label $"step {i} (%A{scenario.Steps[i]}): the model reports %A{expected[i]}, the connection %A{actual[i]}"
+            |> Prop.label
+                $"step {i} (%A{scenario.Steps[i]}): the model reports %A{expected[i]}, the connection %A{actual[i]}"
         |> Prop.classify (expected |> List.exists (List.exists (fun (_, first, _) -> not first))) "repeated reports"
         |> Prop.classify (expected |> List.concat |> List.length >= 3) "three or more reports"

@@ -132,7 +132,9 @@ module ReaderLimitProperties =
     /// The law: ReadUntil returns the bytes through the separator iff at most `Limit` bytes come before it (a
     /// separator may end past the limit); otherwise it throws LimitOverrunException and keeps every byte.
     let readUntilHonoursTheLimitExactly (edge: LimitEdge) : Property =
-        let outcome = run edge (fun reader -> reader.ReadUntilAsync(ReadOnlyMemory edge.Separator))
+        let outcome =
+            run edge (fun reader -> reader.ReadUntilAsync(ReadOnlyMemory edge.Separator))
+
         let within = edge.Before.Length <= edge.Limit
 
         match outcome with
@@ -143,7 +145,10 @@ module ReaderLimitProperties =
             (not within && consumed > int64 edge.Limit && rest = edge.Stream)
             |> Prop.label $"overrun (consumed {consumed}), then {rest.Length} bytes: {describe edge}"
         |> Prop.classify (edge.Before.Length = edge.Limit) "exactly at the limit"
-        |> Prop.classify (edge.Before.Length < edge.Limit && edge.Before.Length + edge.Separator.Length > edge.Limit) "separator straddles the limit"
+        |> Prop.classify
+            (edge.Before.Length < edge.Limit
+             && edge.Before.Length + edge.Separator.Length > edge.Limit)
+            "separator straddles the limit"
         |> Prop.classify (edge.Before.Length > edge.Limit) "one over"
 
     /// The law: ReadLine returns a line of at most `Limit` bytes before its newline; a longer line throws

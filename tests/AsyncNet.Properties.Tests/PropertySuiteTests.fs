@@ -23,4 +23,8 @@ let ``every property of the suite is a ScaledProperty`` () =
         |> Array.filter (fun (_, attribute) -> not (attribute :? ScaledPropertyAttribute))
         |> Array.map (fun (m, _) -> m.Name)
 
-    Assert.True(Array.isEmpty plain, "Use [<ScaledProperty(cases)>] instead of [<Property>] for: " + String.concat ", " plain)
+    Assert.True(
+        Array.isEmpty plain,
+        "Use [<ScaledProperty(cases)>] instead of [<Property>] for: "
+        + String.concat ", " plain
+    )

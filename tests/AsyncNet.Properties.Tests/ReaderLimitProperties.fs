@@ -9,4 +9,6 @@ let ``ReadUntil returns iff at most limit bytes precede the separator, and keeps
 
 [<ScaledProperty(300)>]
 let ``ReadLine returns a line of at most limit bytes and discards a longer one through its newline`` () =
-    Soak.forAll (Arb.fromGen (ReaderLimitGen.edge (Some [| byte '\n' |]))) ReaderLimitProperties.readLineHonoursTheLimitExactly
+    Soak.forAll
+        (Arb.fromGen (ReaderLimitGen.edge (Some [| byte '\n' |])))
+        ReaderLimitProperties.readLineHonoursTheLimitExactly

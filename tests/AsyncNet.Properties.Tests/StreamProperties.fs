@@ -32,5 +32,6 @@ let ``drain completes iff the write buffer has been at or below the low mark sin
 [<ScaledProperty(15)>]
 let ``no byte lost over real loopback sockets with a tiny send buffer and a small reader limit`` () =
     let readSizes = Gen.listOf (Gen.choose (1, 9000))
+
     Soak.forAll (Arb.fromGen (Gen.zip (StreamGen.partialWrites 200000) readSizes)) (fun (scenario, sizes) ->
         StreamProperties.loopbackDeliversConcatenation scenario sizes)
