@@ -49,11 +49,13 @@ case "$task" in
     status=0
     log=$(mktemp)
     dotnet test tests/AsyncNet.Properties.Tests -c Release --no-build --blame-hang-timeout 10m \
-      --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" || status=1
+      --logger "console;verbosity=detailed" "$@" 2>&1 | tee -a "$log" || status=1
     dotnet test tests/AsyncNet.Streams.Tests -c Release --no-build --blame-hang-timeout 10m --filter "Category=Soak" \
       --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" || status=1
     echo "soak: what ran"
-    grep -E '^\s+(Passed|Failed|Skipped) ' "$log" | sed -E 's/^\s+/  /' || true
+    # Each test with its time; each property with FsCheck's count ("Ok, passed 20000 tests (35% trivial)": the cases
+    # past the property's time budget pass as trivial).
+    grep -E '^\s+(Passed|Failed|Skipped) |^ ?(Ok, passed|Falsifiable)' "$log" | sed -E 's/^\s+(Passed|Failed|Skipped)/  \1/; s/^ ?(Ok|Falsifiable)/      \1/' || true
     cat "$ASYNCNET_SOAK_REPORT"
     grep -E '(Passed|Failed)!  - Failed:' "$log" || true
     rm -f "$log" "$ASYNCNET_SOAK_REPORT"

@@ -34,7 +34,7 @@ let ``a fixed format of a user's own: 1-byte type then 4-byte length counting it
             maxFrameLength = 400L
         )
 
-    Soak.bounded (FramingProperties.roundTripFor format .&. FramingProperties.faultsFor format)
+    Soak.bounded (fun () -> FramingProperties.roundTripFor format .&. FramingProperties.faultsFor format)
 
 [<ScaledProperty(150)>]
 let ``frames through a real loopback connection with random partial writes arrive intact`` () =
@@ -51,4 +51,4 @@ let ``a user's format over loopback: varint length after a 2-byte type, CRC-32 o
             checksumCoverage = ChecksumCoverage.Payload
         )
 
-    Soak.bounded (FramingLoopbackProperties.loopbackRoundTripFor format)
+    Soak.bounded (fun () -> FramingLoopbackProperties.loopbackRoundTripFor format)
