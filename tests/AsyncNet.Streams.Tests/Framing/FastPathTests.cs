@@ -180,4 +180,40 @@ public sealed class FastPathTests : IDisposable
             Assert.Equal("frame", Bytes.Text((await frames.ReadFrameAsync())!.Value.Payload.ToArray()));
         });
     }
+
+    [Theory]
+    [InlineData(10, "the frame exactly at the maximum length")]
+    [InlineData(0, "the shortest frame: the header alone")]
+    public void Encoder_FramesAtTheEdgesOfTheFormat_ArePlannedOnTheFastPath(int payloadLength, string what)
+    {
+        var encoder = new FrameEncoder(Small);
+
+        // The span overload plans once (the array overload plans its length first).
+        Assert.Equal(2 + payloadLength, encoder.Encode(new byte[64], 0, new byte[payloadLength]));
+        Assert.True(encoder.FastPlans == 1, what);
+    }
+
+    [Fact]
+    public void Encoder_LengthFieldAtItsLargestValue_IsPlannedOnTheFastPath_AndOneMoreIsRefused()
+    {
+        var oneByte = new LengthFieldFormat(lengthFieldSize: 1, maxFrameLength: 1000);
+        var encoder = new FrameEncoder(oneByte);
+
+        Assert.Equal(256, encoder.Encode(new byte[300], 0, new byte[255]));
+        Assert.Equal(1, encoder.FastPlans);
+
+        var refused = Assert.Throws<ArgumentException>(() => encoder.Encode(new byte[300], 0, new byte[256]));
+        Assert.Contains("holds at most 255", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(1, encoder.FastPlans);
+    }
+
+    [Fact]
+    public void Encoder_Varint_IsPlannedOffTheFastPath()
+    {
+        var encoder = new FrameEncoder(new LengthFieldFormat(lengthFieldSize: LengthFieldFormat.Varint));
+
+        Assert.Equal(1 + 127, encoder.Encode(new byte[200], 0, new byte[127]));
+        Assert.Equal(2 + 128, encoder.Encode(new byte[200], 0, new byte[128]));
+        Assert.Equal(0, encoder.FastPlans);
+    }
 }
