@@ -33,35 +33,30 @@ type EndingScenario =
 
 /// The peer: records what arrives and in what order; on EOF it answers and closes its side.
 type private EndingPeer(answer: byte array) =
-    let bytes = new MemoryStream()
-    let events = List<string>()
+    let log = EventLog()
 
     let finished =
         TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
 
     let mutable transport: IStreamTransport = Unchecked.defaultof<_>
 
-    member _.Received = bytes.ToArray()
-    member _.Events = List.ofSeq events
+    member _.Received = log.Received
+    member _.Events = log.Events
     member _.Finished = finished.Task
 
     interface IProtocol with
         member _.ConnectionMade t = transport <- t :?> IStreamTransport
 
-        member _.DataReceived data =
-            bytes.Write data
-
-            if events.Count = 0 || events[events.Count - 1] <> "data" then
-                events.Add "data"
+        member _.DataReceived data = log.Data data
 
         member _.EofReceived() =
-            events.Add "eof"
+            log.Add "eof"
             transport.Write(ReadOnlySpan answer)
             transport.Close()
             true
 
         member _.ConnectionLost error =
-            events.Add(
+            log.Add(
                 match error with
                 | null -> "lost"
                 | _ -> "reset"
@@ -71,31 +66,26 @@ type private EndingPeer(answer: byte array) =
 
 /// The client: records what arrives after its ending and how it is lost.
 type private EndingClient() =
-    let bytes = new MemoryStream()
-    let events = List<string>()
+    let log = EventLog()
 
     let lost =
         TaskCompletionSource<exn option>(TaskCreationOptions.RunContinuationsAsynchronously)
 
-    member _.Received = bytes.ToArray()
-    member _.Events = List.ofSeq events
+    member _.Received = log.Received
+    member _.Events = log.Events
     member _.Lost = lost.Task
 
     interface IProtocol with
         member _.ConnectionMade _ = ()
 
-        member _.DataReceived data =
-            bytes.Write data
-
-            if events.Count = 0 || events[events.Count - 1] <> "data" then
-                events.Add "data"
+        member _.DataReceived data = log.Data data
 
         member _.EofReceived() =
-            events.Add "eof"
+            log.Add "eof"
             false
 
         member _.ConnectionLost error =
-            events.Add "lost"
+            log.Add "lost"
             lost.TrySetResult(Option.ofObj error) |> ignore
 
 [<RequireQualifiedAccess>]
@@ -137,10 +127,7 @@ module HalfCloseProperties =
                         ServerOptions(SendBufferSize = tiny)
                     )
 
-                let port =
-                    match server.Sockets[0].LocalEndPoint with
-                    | :? IPEndPoint as endPoint -> endPoint.Port
-                    | other -> failwith $"unexpected server address {other}"
+                let port = Loopback.portOf server
 
                 let client = EndingClient()
 

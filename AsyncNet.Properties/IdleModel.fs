@@ -196,10 +196,7 @@ module IdleModel =
                         ServerOptions(Idle = idle)
                     )
 
-                let port =
-                    match server.Sockets[0].LocalEndPoint with
-                    | :? IPEndPoint as endPoint -> endPoint.Port
-                    | other -> failwith $"unexpected server address {other}"
+                let port = Loopback.portOf server
 
                 let! struct (client, _) =
                     loop.CreateConnectionAsync(Func<Sink>(fun () -> Sink()), "127.0.0.1", port)

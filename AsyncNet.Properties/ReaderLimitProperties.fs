@@ -129,40 +129,34 @@ module ReaderLimitProperties =
     let private describe (edge: LimitEdge) =
         $"limit {edge.Limit}, {edge.Before.Length} bytes before a {edge.Separator.Length}-byte separator, chunks %A{edge.Chunking.Cuts}"
 
+    /// Checks an outcome: returned through the separator (then the tail) iff within the limit, else an overrun that
+    /// consumed past the limit, after which reading to the end gives `restAfterOverrun`.
+    let private honoursTheLimit (edge: LimitEdge) (outcome: LimitOutcome) (restAfterOverrun: byte array) : Property =
+        let within = edge.Before.Length <= edge.Limit
+
+        match outcome with
+        | LimitOutcome.Returned(bytes, rest) ->
+            (within && bytes = Array.append edge.Before edge.Separator && rest = edge.Tail)
+            |> Prop.label $"returned {bytes.Length} bytes, then {rest.Length}: {describe edge}"
+        | LimitOutcome.Overrun(consumed, rest) ->
+            (not within && consumed > int64 edge.Limit && rest = restAfterOverrun)
+            |> Prop.label $"overrun (consumed {consumed}), then {rest.Length} bytes: {describe edge}"
+        |> Prop.classify (edge.Before.Length = edge.Limit) "exactly at the limit"
+        |> Prop.classify (edge.Before.Length > edge.Limit) "one over"
+
     /// The law: ReadUntil returns the bytes through the separator iff at most `Limit` bytes come before it (a
     /// separator may end past the limit); otherwise it throws LimitOverrunException and keeps every byte.
     let readUntilHonoursTheLimitExactly (edge: LimitEdge) : Property =
         let outcome =
             run edge (fun reader -> reader.ReadUntilAsync(ReadOnlyMemory edge.Separator))
 
-        let within = edge.Before.Length <= edge.Limit
-
-        match outcome with
-        | LimitOutcome.Returned(bytes, rest) ->
-            (within && bytes = Array.append edge.Before edge.Separator && rest = edge.Tail)
-            |> Prop.label $"returned {bytes.Length} bytes, then {rest.Length}: {describe edge}"
-        | LimitOutcome.Overrun(consumed, rest) ->
-            (not within && consumed > int64 edge.Limit && rest = edge.Stream)
-            |> Prop.label $"overrun (consumed {consumed}), then {rest.Length} bytes: {describe edge}"
-        |> Prop.classify (edge.Before.Length = edge.Limit) "exactly at the limit"
+        honoursTheLimit edge outcome edge.Stream
         |> Prop.classify
             (edge.Before.Length < edge.Limit
              && edge.Before.Length + edge.Separator.Length > edge.Limit)
             "separator straddles the limit"
-        |> Prop.classify (edge.Before.Length > edge.Limit) "one over"
 
     /// The law: ReadLine returns a line of at most `Limit` bytes before its newline; a longer line throws
     /// LimitOverrunException and is discarded through its newline, so the next read starts at the next line.
     let readLineHonoursTheLimitExactly (edge: LimitEdge) : Property =
-        let outcome = run edge (fun reader -> reader.ReadLineAsync())
-        let within = edge.Before.Length <= edge.Limit
-
-        match outcome with
-        | LimitOutcome.Returned(bytes, rest) ->
-            (within && bytes = Array.append edge.Before edge.Separator && rest = edge.Tail)
-            |> Prop.label $"returned {bytes.Length} bytes, then {rest.Length}: {describe edge}"
-        | LimitOutcome.Overrun(consumed, rest) ->
-            (not within && consumed > int64 edge.Limit && rest = edge.Tail)
-            |> Prop.label $"overrun (consumed {consumed}), then {rest.Length} bytes: {describe edge}"
-        |> Prop.classify (edge.Before.Length = edge.Limit) "exactly at the limit"
-        |> Prop.classify (edge.Before.Length > edge.Limit) "one over"
+        honoursTheLimit edge (run edge (fun reader -> reader.ReadLineAsync())) edge.Tail
