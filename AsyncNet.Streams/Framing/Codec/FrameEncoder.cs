@@ -56,9 +56,11 @@ public sealed class FrameEncoder
         _headerLength = format.MinimumHeaderLength;
         _trailerLength = format.ChecksumLength;
         int lengthFieldEnd = format.LengthFieldOffset + format.LengthFieldSize;
+        // Stryker disable once Conditional : a varint format never plans on the fast path, the only reader of _fieldValueBase
         _fieldValueBase = (format.IsVarint ? 0 : _headerLength - lengthFieldEnd) + (long)_trailerLength - format.LengthAdjustment;
         _maxFieldValue = format.MaxLengthFieldValue;
         _shortestFrame = format.ShortestFrame(_headerLength);
+        // Stryker disable once Conditional : an extra Clear of a header with no gaps changes no byte; the gap cases are tested
         _headerHasGaps = format.IsVarint
             ? format.LengthFieldOffset != format.TypeFieldSize
             : _headerLength != format.LengthFieldSize + format.TypeFieldSize;
@@ -143,6 +145,8 @@ public sealed class FrameEncoder
 
         int start = CoverageStart(header.Length);
         uint state = uint.MaxValue;
+
+        // Stryker disable once Equality : at start == header.Length the update covers no byte
         if (start < header.Length)
         {
             state = Update(state, header[start..]);
@@ -167,6 +171,8 @@ public sealed class FrameEncoder
 
         int start = CoverageStart(header.Length);
         uint state = uint.MaxValue;
+
+        // Stryker disable once Equality : at start == header.Length the update covers no byte
         if (start < header.Length)
         {
             state = Update(state, header[start..]);
@@ -213,6 +219,7 @@ public sealed class FrameEncoder
         ArgumentNullException.ThrowIfNull(writer);
         Plan(payload.Length, out long fieldValue, out int headerLength, out long frameLength);
         CheckType(type);
+        // Stryker disable once all : one span or three writes put the same bytes in the writer (a performance choice)
         if (frameLength <= SingleSpanLimit)
         {
             // One GetSpan/Advance: cheaper than three for small frames, and small enough for any writer's segment.
@@ -222,6 +229,7 @@ public sealed class FrameEncoder
             return frameLength;
         }
 
+        // Stryker disable once all : a stack or a heap buffer holds the same header
         Span<byte> header = headerLength <= 256 ? stackalloc byte[headerLength] : new byte[headerLength];
         WriteHeaderCore(header, type, fieldValue);
         writer.Write(header);
@@ -245,6 +253,8 @@ public sealed class FrameEncoder
         ArgumentNullException.ThrowIfNull(writer);
         Plan(payload.Length, out long fieldValue, out int headerLength, out long frameLength);
         CheckType(type);
+
+        // Stryker disable once all : a stack or a heap buffer holds the same header
         Span<byte> header = headerLength <= 256 ? stackalloc byte[headerLength] : new byte[headerLength];
         WriteHeaderCore(header, type, fieldValue);
         writer.Write(header);
@@ -267,6 +277,7 @@ public sealed class FrameEncoder
     /// <exception cref="ArgumentException">The payload cannot be framed in this format (see <see cref="WriteHeader"/>).</exception>
     public byte[] Encode(uint type, ReadOnlySpan<byte> payload)
     {
+        // Stryker disable once Checked : a frame over 2 GiB cannot be allocated by a test
         byte[] frame = new byte[checked((int)GetFrameLength(payload.Length))];
         Encode(frame, type, payload);
         return frame;
@@ -335,6 +346,8 @@ public sealed class FrameEncoder
                 && frameLength >= _shortestFrame && frameLength <= _format.MaxFrameLength)
             {
                 _fastPlans++;
+
+                // Stryker disable once Statement : without the return the general path plans the same frame again
                 return;
             }
         }
@@ -436,6 +449,7 @@ public sealed class FrameEncoder
             while (value >= 0x80)
             {
                 header[i++] = (byte)(value | 0x80);
+                // Stryker disable once Assignment : value is unsigned, so >>= and >>>= agree
                 value >>= 7;
             }
 
@@ -452,6 +466,7 @@ public sealed class FrameEncoder
         int length = 1;
         while (value >= 0x80)
         {
+            // Stryker disable once Assignment : value is unsigned, so >>= and >>>= agree
             value >>= 7;
             length++;
         }

@@ -252,6 +252,7 @@ public sealed class LengthFieldFormat
     public bool HasTypeField => TypeFieldSize != 0;
 
     /// <summary>The largest value the type field holds (0 without a type field).</summary>
+    // Stryker disable once Bitwise : uint.MaxValue is unsigned, so >> and >>> agree
     public uint MaxType => TypeFieldSize == 0 ? 0 : uint.MaxValue >> (8 * (4 - TypeFieldSize));
 
     /// <summary>The checksum trailer, if any. The default is <see cref="ChecksumAlgorithm.None"/>.</summary>
