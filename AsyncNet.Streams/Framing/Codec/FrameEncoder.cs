@@ -63,6 +63,7 @@ public sealed class FrameEncoder
         // Stryker disable once Conditional : an extra Clear of a header with no gaps changes no byte; the gap cases are tested
         _headerHasGaps = format.IsVarint
             ? format.LengthFieldOffset != format.TypeFieldSize
+            // Stryker disable once Arithmetic : the mutant only adds a Clear of a header without gaps, which changes no byte
             : _headerLength != format.LengthFieldSize + format.TypeFieldSize;
     }
 

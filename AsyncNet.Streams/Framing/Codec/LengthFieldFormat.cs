@@ -341,7 +341,9 @@ public sealed class LengthFieldFormat
                 else BinaryPrimitives.WriteUInt16LittleEndian(field, (ushort)value);
                 break;
             case 3:
+                // Stryker disable once Bitwise : a 3-byte field's value is never negative, so >> and >>> agree
                 field[big ? 0 : 2] = (byte)(value >> 16);
+                // Stryker disable once Bitwise : a field's value is never negative, so >> and >>> agree
                 field[1] = (byte)(value >> 8);
                 field[big ? 2 : 0] = (byte)value;
                 break;
