@@ -2,6 +2,8 @@
 # One entry point for a fresh machine: restores the local tools and packages, then runs the task.
 #   ./build.sh demo    run the demo: a server and clients on loopback
 #   ./build.sh test    build everything and run every test project; ends with "N passed, N failed, N skipped"
+#   ./build.sh soak    the long checks CI skips, and every property with ASYNCNET_SOAK_FACTOR (default 100) times its cases
+#   ./build.sh mutate [Core|Streams] [stryker options]   mutation testing (see MUTATION.md); not run by CI
 #   ./build.sh bench   run the benchmarks (see bench/README.md for arguments)
 #   ./build.sh pack    build deterministically and write every package (.nupkg, .snupkg, the asyncnet tool) to artifacts/
 set -euo pipefail
@@ -21,7 +23,8 @@ case "$task" in
     log=$(mktemp)
     status=0
     # --blame-hang-timeout bounds a hung test: the host is dumped and killed instead of stalling CI.
-    dotnet test AsyncNet.sln -c Release --blame-hang-timeout 4m "$@" 2>&1 | tee "$log" || status=$?
+    # The soak checks (Category=Soak) are for ./build.sh soak only.
+    dotnet test AsyncNet.sln -c Release --blame-hang-timeout 4m --filter "Category!=Soak" "$@" 2>&1 | tee "$log" || status=$?
     # VSTest prints one "Passed!/Failed!  - Failed: F, Passed: P, Skipped: S, Total: T" line per project.
     summary=$(grep -E '(Passed|Failed)!  - Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\1 \2 \3/' \
       | awk '{ f += $1; p += $2; s += $3; n++ } END { printf "%d %d %d %d", p, f, s, n }')
@@ -58,7 +61,48 @@ case "$task" in
     dotnet pack tools/AsyncNet.Cli -c "$config" --no-build --no-restore -o "$out" -v quiet
     ls -1 "$out"
     ;;
+  soak)
+    # Every FsCheck property runs ASYNCNET_SOAK_FACTOR times its cases (each within ASYNCNET_SOAK_PROPERTY_SECONDS),
+    # then the soak checks run: 1 GiB through random chunking, connect/abort cycles, slow and never-reading peers.
+    export ASYNCNET_SOAK_FACTOR="${ASYNCNET_SOAK_FACTOR:-100}"
+    export ASYNCNET_SOAK_PROPERTY_SECONDS="${ASYNCNET_SOAK_PROPERTY_SECONDS:-15}"
+    export ASYNCNET_SOAK_REPORT
+    ASYNCNET_SOAK_REPORT=$(mktemp)
+    echo "soak: property cases x$ASYNCNET_SOAK_FACTOR, at most ${ASYNCNET_SOAK_PROPERTY_SECONDS} s of cases per property"
+    dotnet build AsyncNet.sln -c Release
+    status=0
+    log=$(mktemp)
+    dotnet test tests/AsyncNet.Properties.Tests -c Release --no-build --blame-hang-timeout 10m \
+      --logger "console;verbosity=detailed" "$@" 2>&1 | tee -a "$log" || status=1
+    dotnet test tests/AsyncNet.Streams.Tests -c Release --no-build --blame-hang-timeout 10m --filter "Category=Soak" \
+      --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" || status=1
+    echo "soak: what ran"
+    # Each test with its time; each property with FsCheck's count ("Ok, passed 20000 tests (35% trivial)": the cases
+    # past the property's time budget pass as trivial).
+    grep -E '^\s+(Passed|Failed|Skipped) |^ ?(Ok, passed|Falsifiable)' "$log" | sed -E 's/^\s+(Passed|Failed|Skipped)/  \1/; s/^ ?(Ok|Falsifiable)/      \1/' || true
+    cat "$ASYNCNET_SOAK_REPORT"
+    grep -E '(Passed|Failed)!  - Failed:' "$log" || true
+    rm -f "$log" "$ASYNCNET_SOAK_REPORT"
+    [ "$status" -eq 0 ] || exit 1
+    ;;
+  mutate)
+    # Stryker.NET over one library with the C# tests of that library and the F# properties, which exercise it too.
+    # Stryker refuses test projects when it runs beside a solution file, so it runs from the library's folder.
+    # Pass Stryker's own options after the project, e.g. --mutate '**/Framing/Codec/*.cs' to score one folder.
+    project="${1:-Streams}"
+    [ $# -gt 0 ] && shift
+    case "$project" in
+      Core|AsyncNet.Core) library=AsyncNet.Core; tests=(tests/AsyncNet.Core.Tests/AsyncNet.Core.Tests.csproj) ;;
+      Streams|AsyncNet.Streams) library=AsyncNet.Streams; tests=(tests/AsyncNet.Streams.Tests/AsyncNet.Streams.Tests.csproj) ;;
+      *) echo "usage: ./build.sh mutate [Core|Streams] [stryker options]" >&2; exit 2 ;;
+    esac
+    tests+=(tests/AsyncNet.Properties.Tests/AsyncNet.Properties.Tests.fsproj)
+    args=()
+    for t in "${tests[@]}"; do args+=(--test-project "../$t"); done
+    cd "$library"
+    dotnet stryker --config-file ../stryker-config.json --skip-version-check --output "../StrykerOutput/$library" "${args[@]}" "$@"
+    ;;
   demo) dotnet run --project tools/AsyncNet.Cli -c Release -- demo "$@" ;;
   bench) dotnet run --project bench/AsyncNet.Benchmarks -c Release -- "$@" ;;
-  *) echo "usage: ./build.sh test|demo|bench|pack [args]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh test|soak|mutate|demo|bench|pack [args]" >&2; exit 2 ;;
 esac

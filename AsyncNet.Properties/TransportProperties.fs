@@ -260,10 +260,7 @@ module TransportProperties =
                         ServerOptions(SendBufferSize = tiny, WriteBufferHighWaterMark = Nullable(32 * 1024))
                     )
 
-                let port =
-                    match server.Sockets[0].LocalEndPoint with
-                    | :? IPEndPoint as endPoint -> endPoint.Port
-                    | other -> failwith $"unexpected server address {other}"
+                let port = Loopback.portOf server
 
                 let options =
                     ConnectionOptions(SendBufferSize = tiny, WriteBufferHighWaterMark = Nullable(16 * 1024))

@@ -30,6 +30,12 @@ public sealed partial class StreamReader
 
     private PendingRead<bool>? _pendingWait;
 
+    // Immediate reads begun (TryBeginImmediateRead returned true), so tests can tell that framing's fast path is taken.
+    private long _immediateReads;
+
+    /// <summary>How many immediate reads began (tests).</summary>
+    internal long ImmediateReads => _immediateReads;
+
     /// <summary>Tries to finish a buffered read from what <see cref="PeekBuffered"/> shows.</summary>
     /// <param name="reader">The reader; the read in progress is the caller's, so it may peek and consume.</param>
     /// <param name="state">The state given to <see cref="ReadBufferedAsync"/>.</param>
@@ -129,6 +135,7 @@ public sealed partial class StreamReader
             TakeInbound();
             if (_queue.TryPeekFirst(out array, out start, out length))
             {
+                _immediateReads++;
                 return true;
             }
         }

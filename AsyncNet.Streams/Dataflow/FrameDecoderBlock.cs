@@ -27,7 +27,7 @@ internal sealed class FrameDecoderBlock : SequentialPropagatorBlock<ReadOnlyMemo
     }
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"FrameDecoderBlock({_decoder}, Pending={_pending.Sequence.Length}, Input={InputCount}, Output={OutputCount})");
+        string.Format(CultureInfo.InvariantCulture, "FrameDecoderBlock({0}, Pending={1}, Input={2}, Output={3})", _decoder, _pending.Sequence.Length, InputCount, OutputCount);
 
     protected override async Task ProcessAsync(ReadOnlyMemory<byte> segment)
     {

@@ -21,7 +21,7 @@ internal sealed class FrameEncoderBlock : SequentialPropagatorBlock<Frame, ReadO
     }
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"FrameEncoderBlock({_encoder.Format}, Input={InputCount}, Output={OutputCount})");
+        string.Format(CultureInfo.InvariantCulture, "FrameEncoderBlock({0}, Input={1}, Output={2})", _encoder.Format, InputCount, OutputCount);
 
     /// <exception cref="ArgumentException">The frame cannot be encoded in the format (its payload or type does not fit).</exception>
     protected override Task ProcessAsync(Frame frame) => EmitAsync(Encode(frame));

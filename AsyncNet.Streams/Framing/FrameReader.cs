@@ -73,6 +73,9 @@ public sealed class FrameReader
     private readonly HeartbeatPing? _hiddenPing;
     private long _pingsSkipped;
 
+    // Frames ReadFrameAsync returned through its fast path (tests: the buffered read returns the same frames).
+    private long _fastPathFrames;
+
     // The fault that ended the stream for this reader (null until then); every later call throws it again.
     private ExceptionDispatchInfo? _fault;
 
@@ -126,6 +129,9 @@ public sealed class FrameReader
     /// <remarks>Updated by the reads: read it where the frames are read, or after they are done.</remarks>
     public long PingsSkipped => _pingsSkipped;
 
+    /// <summary>How many frames <see cref="ReadFrameAsync"/> returned through its fast path (tests).</summary>
+    internal long FastPathFrames => _fastPathFrames;
+
     /// <summary>Reads the next frame.</summary>
     /// <param name="cancellationToken">Cancels the wait; a cancelled call consumes nothing (but the pings it skipped), and the next call returns the whole frame.</param>
     /// <returns>
@@ -157,6 +163,7 @@ public sealed class FrameReader
                 {
                     _reader.EndImmediateRead(frameLength);
                     StreamsMeter.FrameDecoded();
+                    _fastPathFrames++;
                     return new ValueTask<Frame?>(frame);
                 }
             }

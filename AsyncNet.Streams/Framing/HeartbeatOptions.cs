@@ -124,9 +124,14 @@ public sealed record HeartbeatOptions
 
     /// <inheritdoc/>
     /// <returns>For example "HeartbeatOptions(Interval=100 ms, Deadline=300 ms, PingType=0, PingPayload=0 bytes, HidePings)".</returns>
-    public override string ToString() => string.Create(
+    public override string ToString() => string.Format(
         CultureInfo.InvariantCulture,
-        $"HeartbeatOptions(Interval={Describe(Interval)}, Deadline={DescribeDeadline()}, PingType={PingType}, PingPayload={PingPayload.Length} bytes{(HidePings ? ", HidePings" : string.Empty)})");
+        "HeartbeatOptions(Interval={0}, Deadline={1}, PingType={2}, PingPayload={3} bytes{4})",
+        Describe(Interval),
+        DescribeDeadline(),
+        PingType,
+        PingPayload.Length,
+        HidePings ? ", HidePings" : string.Empty);
 
     /// <summary>Throws if the interval is not positive or the deadline does not exceed it.</summary>
     /// <param name="parameterName">The name of the options argument, for the exception; null when these options are the instance called.</param>

@@ -6,24 +6,24 @@ open AsyncNet.Properties
 open AsyncNet.Streams.Framing
 open AsyncNet.Streams.Framing.Codec
 
-[<Property(MaxTest = 500)>]
+[<ScaledProperty(500)>]
 let ``decode after encode is identity for any format, any payloads and any chunking`` () =
-    Prop.forAll (Arb.fromGen FramingGen.scenario) FramingProperties.decodeAfterEncodeIsIdentity
+    Soak.forAll (Arb.fromGen FramingGen.scenario) FramingProperties.decodeAfterEncodeIsIdentity
 
-[<Property(MaxTest = 300)>]
+[<ScaledProperty(300)>]
 let ``the encoder writes header, payload and trailer exactly as the format defines them`` () =
-    Prop.forAll (Arb.fromGen FramingGen.scenario) FramingProperties.encoderWritesTheFormatsLayout
+    Soak.forAll (Arb.fromGen FramingGen.scenario) FramingProperties.encoderWritesTheFormatsLayout
 
-[<Property(MaxTest = 500)>]
+[<ScaledProperty(500)>]
 let ``the decoder never consumes or waits for a byte past a frame's end, whatever follows`` () =
-    Prop.forAll (Arb.fromGen (Gen.zip FramingGen.scenario (Generators.bytes 24))) (fun (scenario, tail) ->
+    Soak.forAll (Arb.fromGen (Gen.zip FramingGen.scenario (Generators.bytes 24))) (fun (scenario, tail) ->
         FramingProperties.decoderNeverReadsPastAFramesEnd scenario tail)
 
-[<Property(MaxTest = 600)>]
+[<ScaledProperty(600)>]
 let ``oversized, negative, too-short and damaged frames give their own exception after every earlier frame`` () =
-    Prop.forAll (Arb.fromGen FramingGen.faultScenario) FramingProperties.faultComesAfterEarlierFrames
+    Soak.forAll (Arb.fromGen FramingGen.faultScenario) FramingProperties.faultComesAfterEarlierFrames
 
-[<Property(MaxTest = 100)>]
+[<ScaledProperty(100)>]
 let ``a fixed format of a user's own: 1-byte type then 4-byte length counting itself, CRC-32C`` () =
     let format =
         LengthFieldFormat(
@@ -34,13 +34,13 @@ let ``a fixed format of a user's own: 1-byte type then 4-byte length counting it
             maxFrameLength = 400L
         )
 
-    FramingProperties.roundTripFor format .&. FramingProperties.faultsFor format
+    Soak.bounded (fun () -> FramingProperties.roundTripFor format .&. FramingProperties.faultsFor format)
 
-[<Property(MaxTest = 150)>]
+[<ScaledProperty(150)>]
 let ``frames through a real loopback connection with random partial writes arrive intact`` () =
-    Prop.forAll (Arb.fromGen FramingLoopbackGen.scenario) FramingLoopbackProperties.framesArriveIntact
+    Soak.forAll (Arb.fromGen FramingLoopbackGen.scenario) FramingLoopbackProperties.framesArriveIntact
 
-[<Property(MaxTest = 30)>]
+[<ScaledProperty(30)>]
 let ``a user's format over loopback: varint length after a 2-byte type, CRC-32 of the payload`` () =
     let format =
         LengthFieldFormat(
@@ -51,4 +51,4 @@ let ``a user's format over loopback: varint length after a 2-byte type, CRC-32 o
             checksumCoverage = ChecksumCoverage.Payload
         )
 
-    FramingLoopbackProperties.loopbackRoundTripFor format
+    Soak.bounded (fun () -> FramingLoopbackProperties.loopbackRoundTripFor format)

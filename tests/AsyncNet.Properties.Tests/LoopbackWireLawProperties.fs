@@ -43,15 +43,15 @@ let private wire =
         Handler = Func<StreamReader, StreamWriter, Task>(echo)
     )
 
-[<Property(MaxTest = 40)>]
+[<ScaledProperty(40)>]
 let ``loopback: a framed echo server answers every frame in order and closes cleanly, whatever the writes`` () =
     LoopbackWireLaws.roundTrip wire
 
-[<Property(MaxTest = 30)>]
+[<ScaledProperty(30)>]
 let ``loopback: after a bad frame the echo server answers every earlier frame and closes`` () =
     LoopbackWireLaws.faultOrder wire
 
-[<Property(MaxTest = 30)>]
+[<ScaledProperty(30)>]
 let ``loopback: a frame cut short by the client's end of stream is not answered`` () =
     LoopbackWireLaws.truncation wire
 

@@ -103,7 +103,7 @@ let private format (buggy: bool) =
                 if s.Length = 0 then Seq.empty else seq { s.Substring(0, s.Length / 2); s.Substring 1 })
     )
 
-[<Property(MaxTest = 300)>]
+[<ScaledProperty(300)>]
 let ``an F# user's netstring decoder satisfies every wire law`` () = WireLaws.all (format false)
 
 [<Fact>]

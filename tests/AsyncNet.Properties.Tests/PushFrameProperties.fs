@@ -4,14 +4,14 @@ open FsCheck.FSharp
 open FsCheck.Xunit
 open AsyncNet.Properties
 
-[<Property(MaxTest = 500)>]
+[<ScaledProperty(500)>]
 let ``the push decoder returns what the sequence decoder returns for any format and any chunking, empty chunks included``
     ()
     =
-    Prop.forAll (Arb.fromGen PushFramingGen.scenario) PushFrameProperties.agreesWithTheSequenceDecoder
+    Soak.forAll (Arb.fromGen PushFramingGen.scenario) PushFrameProperties.agreesWithTheSequenceDecoder
 
-[<Property(MaxTest = 500)>]
+[<ScaledProperty(500)>]
 let ``the push decoder faults as the sequence decoder does, after every earlier frame, and resyncs past a skipped frame``
     ()
     =
-    Prop.forAll (Arb.fromGen PushFramingGen.faultScenario) PushFrameProperties.agreesWithTheSequenceDecoder
+    Soak.forAll (Arb.fromGen PushFramingGen.faultScenario) PushFrameProperties.agreesWithTheSequenceDecoder

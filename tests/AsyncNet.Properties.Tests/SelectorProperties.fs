@@ -7,16 +7,16 @@ open AsyncNet.Properties
 open AsyncNet.Selectors
 
 let private agrees kind =
-    Prop.forAll
+    Soak.forAll
         (Arb.fromGen SelectorModel.commands)
         (SelectorModel.agreesWithModel (fun () -> SelectorFactory.Create kind))
 
-[<Property(MaxTest = 60)>]
+[<ScaledProperty(60)>]
 let ``epoll selector register, modify and unregister agree with a dictionary model`` () = agrees SelectorKind.Epoll
 
-[<Property(MaxTest = 60)>]
+[<ScaledProperty(60)>]
 let ``poll selector register, modify and unregister agree with a dictionary model`` () = agrees SelectorKind.Poll
 
-[<Property(MaxTest = 60)>]
+[<ScaledProperty(60)>]
 let ``portable selector register, modify and unregister agree with a dictionary model`` () =
     agrees SelectorKind.Portable

@@ -5,32 +5,33 @@ open FsCheck.FSharp
 open FsCheck.Xunit
 open AsyncNet.Properties
 
-[<Property(MaxTest = 200)>]
+[<ScaledProperty(200)>]
 let ``every Read call agrees with the list model for any chunking and reader pauses, consumer on the loop`` () =
-    Prop.forAll (Arb.fromGen (StreamGen.readScenario false)) (StreamProperties.readsMatchModel true)
+    Soak.forAll (Arb.fromGen (StreamGen.readScenario false)) (StreamProperties.readsMatchModel true)
 
-[<Property(MaxTest = 40)>]
+[<ScaledProperty(40)>]
 let ``every Read call agrees with the list model for any chunking, consumer on the thread pool`` () =
-    Prop.forAll (Arb.fromGen (StreamGen.readScenario false)) (StreamProperties.readsMatchModel false)
+    Soak.forAll (Arb.fromGen (StreamGen.readScenario false)) (StreamProperties.readsMatchModel false)
 
-[<Property(MaxTest = 200)>]
+[<ScaledProperty(200)>]
 let ``unread inbound bytes never exceed max(limit, what a waiting read needs) plus one segment`` () =
-    Prop.forAll (Arb.fromGen (StreamGen.readScenario false)) StreamProperties.unreadStaysWithinLimitPlusOneSegment
+    Soak.forAll (Arb.fromGen (StreamGen.readScenario false)) StreamProperties.unreadStaysWithinLimitPlusOneSegment
 
-[<Property(MaxTest = 200)>]
+[<ScaledProperty(200)>]
 let ``cancellation at any point loses no bytes`` () =
-    Prop.forAll (Arb.fromGen (StreamGen.readScenario true)) StreamProperties.cancellationLosesNoBytes
+    Soak.forAll (Arb.fromGen (StreamGen.readScenario true)) StreamProperties.cancellationLosesNoBytes
 
-[<Property(MaxTest = 150)>]
+[<ScaledProperty(150)>]
 let ``no byte lost, duplicated or reordered for any partial-write schedule over a scripted transport`` () =
-    Prop.forAll (Arb.fromGen (StreamGen.partialWrites 20000)) StreamProperties.partialWritesLoseNothing
+    Soak.forAll (Arb.fromGen (StreamGen.partialWrites 20000)) StreamProperties.partialWritesLoseNothing
 
-[<Property(MaxTest = 300)>]
+[<ScaledProperty(300)>]
 let ``drain completes iff the write buffer has been at or below the low mark since it started`` () =
-    Prop.forAll (Arb.fromGen StreamGen.drainScenario) StreamProperties.drainCompletesIffAtOrBelowLowMark
+    Soak.forAll (Arb.fromGen StreamGen.drainScenario) StreamProperties.drainCompletesIffAtOrBelowLowMark
 
-[<Property(MaxTest = 15)>]
+[<ScaledProperty(15)>]
 let ``no byte lost over real loopback sockets with a tiny send buffer and a small reader limit`` () =
     let readSizes = Gen.listOf (Gen.choose (1, 9000))
-    Prop.forAll (Arb.fromGen (Gen.zip (StreamGen.partialWrites 200000) readSizes)) (fun (scenario, sizes) ->
+
+    Soak.forAll (Arb.fromGen (Gen.zip (StreamGen.partialWrites 200000) readSizes)) (fun (scenario, sizes) ->
         StreamProperties.loopbackDeliversConcatenation scenario sizes)

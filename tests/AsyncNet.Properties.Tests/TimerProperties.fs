@@ -5,9 +5,9 @@ open FsCheck.FSharp
 open FsCheck.Xunit
 open AsyncNet.Properties
 
-[<Property(MaxTest = 200)>]
+[<ScaledProperty(200)>]
 let ``timers fire in (when, sequence) order for any schedule with any cancellations`` () =
-    Prop.forAll (Arb.fromGen (TimerModel.schedule 40)) (fun timers ->
+    Soak.forAll (Arb.fromGen (TimerModel.schedule 40)) (fun timers ->
         let expected = TimerModel.expectedFirings timers
         let actual = TimerModel.actualFirings timers
         actual = expected |> Prop.label $"expected %A{expected}, fired %A{actual}")

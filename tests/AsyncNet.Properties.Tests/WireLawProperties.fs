@@ -8,23 +8,23 @@ open FsCheck.Xunit
 open AsyncNet.Properties
 
 let private onAnyFormat (law: WireFormat<FrameSpec> -> FsCheck.Property) =
-    Prop.forAll (Arb.fromGen FramingGen.format) (fun format -> law (FrameWire.format format))
+    Soak.forAll (Arb.fromGen FramingGen.format) (fun format -> law (FrameWire.format format))
 
-[<Property(MaxTest = 200)>]
+[<ScaledProperty(200)>]
 let ``wire law RoundTrip holds for the push frame decoder on any format`` () = onAnyFormat WireLaws.roundTrip
 
-[<Property(MaxTest = 200)>]
+[<ScaledProperty(200)>]
 let ``wire law Consumption holds for the push frame decoder: it keeps exactly the incomplete frame`` () =
     onAnyFormat WireLaws.consumption
 
-[<Property(MaxTest = 200)>]
+[<ScaledProperty(200)>]
 let ``wire law Bounded holds for the push frame decoder: it never keeps a whole maximum frame`` () =
     onAnyFormat WireLaws.bounded
 
-[<Property(MaxTest = 200)>]
+[<ScaledProperty(200)>]
 let ``wire law FaultOrder holds for the push frame decoder on every bad frame a format can express`` () =
     onAnyFormat WireLaws.faultOrder
 
-[<Property(MaxTest = 200)>]
+[<ScaledProperty(200)>]
 let ``wire law Truncation holds for the push frame decoder: a cut frame ends Incomplete`` () =
     onAnyFormat WireLaws.truncation

@@ -189,10 +189,13 @@ public sealed class StreamServerTests : IDisposable
             });
 
             // The flooder: a blocking socket on a thread of its own, sending as fast as the kernel lets it, never reading.
+            // Task.Run, not Task.Factory.StartNew: this body runs as a task on the loop's TaskScheduler, which StartNew
+            // would inherit while every await so far completed synchronously; the flood then ran on the loop thread,
+            // blocked in Send before the server could accept it, and the loop (and its test guard) never ran again.
             using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             await flooder.ConnectAsync((IPEndPoint)server.Sockets[0].LocalEndPoint!);
             long flooded = 0;
-            Task flood = Task.Factory.StartNew(
+            Task flood = Task.Run(
                 () =>
                 {
                     byte[] chunk = new byte[64 * 1024];
@@ -207,8 +210,7 @@ public sealed class StreamServerTests : IDisposable
                     {
                         // The test shut the socket down.
                     }
-                },
-                TaskCreationOptions.LongRunning);
+                });
             (StreamReader floodReader, StreamWriter floodWriter) = await flooderSide.Task;
 
             // Let the flood back up: its echoes stop draining, so its handler stops reading and its reader fills to the limit.

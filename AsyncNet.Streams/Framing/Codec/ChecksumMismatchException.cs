@@ -14,8 +14,7 @@ public class ChecksumMismatchException : InvalidFrameException
     /// <param name="expected">The checksum the frame's trailer carries.</param>
     /// <param name="actual">The checksum computed over the received bytes.</param>
     public ChecksumMismatchException(ChecksumAlgorithm algorithm, uint expected, uint actual)
-        : base(string.Create(CultureInfo.InvariantCulture,
-            $"The frame's {algorithm} trailer says 0x{expected:X8}, but its bytes give 0x{actual:X8}."))
+        : base(string.Format(CultureInfo.InvariantCulture, "The frame's {0} trailer says 0x{1:X8}, but its bytes give 0x{2:X8}.", algorithm, expected, actual))
     {
         Algorithm = algorithm;
         Expected = expected;

@@ -322,6 +322,7 @@ public sealed class LengthFieldFormat
     public bool HasTypeField => TypeFieldSize != 0;
 
     /// <summary>The largest value the type field holds (0 without a type field).</summary>
+    // Stryker disable once Bitwise : uint.MaxValue is unsigned, so >> and >>> agree
     public uint MaxType => TypeFieldSize == 0 ? 0 : uint.MaxValue >> (8 * (4 - TypeFieldSize));
 
     /// <summary>The checksum trailer, if any. The default is <see cref="ChecksumAlgorithm.None"/>.</summary>
@@ -361,16 +362,17 @@ public sealed class LengthFieldFormat
     {
         var text = new System.Text.StringBuilder();
         string order = ByteOrder == ByteOrder.BigEndian ? "BE" : "LE";
-        text.Append(CultureInfo.InvariantCulture, $"Length={(IsVarint ? "varint" : LengthFieldSize == 8 ? "i64 " + order : $"u{LengthFieldSize * 8} {order}")} at {LengthFieldOffset}");
-        text.Append(CultureInfo.InvariantCulture, $", Adjustment={LengthAdjustment}, Strip={(InitialBytesToStrip is { } strip ? strip.ToString(CultureInfo.InvariantCulture) : "header")}, Max={MaxFrameLength}");
+        string field = IsVarint ? "varint" : LengthFieldSize == 8 ? "i64 " + order : string.Format(CultureInfo.InvariantCulture, "u{0} {1}", LengthFieldSize * 8, order);
+        string strip = InitialBytesToStrip is { } bytes ? bytes.ToString(CultureInfo.InvariantCulture) : "header";
+        text.AppendFormat(CultureInfo.InvariantCulture, "Length={0} at {1}, Adjustment={2}, Strip={3}, Max={4}", field, LengthFieldOffset, LengthAdjustment, strip, MaxFrameLength);
         if (HasTypeField)
         {
-            text.Append(CultureInfo.InvariantCulture, $", Type=u{TypeFieldSize * 8} at {TypeFieldOffset}");
+            text.AppendFormat(CultureInfo.InvariantCulture, ", Type=u{0} at {1}", TypeFieldSize * 8, TypeFieldOffset);
         }
 
         if (Checksum != ChecksumAlgorithm.None)
         {
-            text.Append(CultureInfo.InvariantCulture, $", Checksum={Checksum} over {ChecksumCoverage}");
+            text.AppendFormat(CultureInfo.InvariantCulture, ", Checksum={0} over {1}", Checksum, ChecksumCoverage);
         }
 
         if (DiscardOversizedFrames)
@@ -409,7 +411,9 @@ public sealed class LengthFieldFormat
                 else BinaryPrimitives.WriteUInt16LittleEndian(field, (ushort)value);
                 break;
             case 3:
+                // Stryker disable once Bitwise : a 3-byte field's value is never negative, so >> and >>> agree
                 field[big ? 0 : 2] = (byte)(value >> 16);
+                // Stryker disable once Bitwise : a field's value is never negative, so >> and >>> agree
                 field[1] = (byte)(value >> 8);
                 field[big ? 2 : 0] = (byte)value;
                 break;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using AsyncNet.Loop;
+using AsyncNet.Selectors;
 using AsyncNet.Tests.Support;
 
 namespace AsyncNet.Tests.Loop;
@@ -85,12 +86,15 @@ public sealed class EventLoopTests : IDisposable
     [Fact]
     public void CallSoonThreadSafe_FromAnotherThread_WakesABlockedSelect()
     {
-        // No timers and no ready callbacks: the loop blocks in select without a timeout until woken.
+        // No timers and no ready callbacks: the loop blocks in select without a timeout until woken. The signalling
+        // selector says when the loop has committed to that select, so the call below cannot slip in before it.
+        var selector = new SignallingSelector(SelectorFactory.CreateDefault());
+        using var loop = new EventLoop(new EventLoopOptions { Selector = selector });
         var ranOn = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var thread = new LoopThread(_loop);
-        Thread.Sleep(50);
+        using var thread = new LoopThread(loop);
+        Assert.True(selector.WaitForUntimedSelect(Bound), "the idle loop never entered a select without a timeout");
 
-        _loop.CallSoonThreadSafe(() => ranOn.SetResult(Environment.CurrentManagedThreadId));
+        loop.CallSoonThreadSafe(() => ranOn.SetResult(Environment.CurrentManagedThreadId));
 
         Assert.True(ranOn.Task.Wait(Bound), "the blocked loop was not woken");
         Assert.Equal(thread.ManagedThreadId, ranOn.Task.Result);

@@ -16,7 +16,12 @@ public sealed class LoopTaskTests : IDisposable
         _loop.RunUntilComplete(async () =>
         {
             threads.Add(Environment.CurrentManagedThreadId);
-            await Task.Run(() => Thread.Sleep(10));
+
+            // Completed by a pool thread only once the loop runs again, so after this await has yielded: the
+            // continuation must come back from that thread to the loop's.
+            var poolWork = new TaskCompletionSource();
+            _loop.CallSoon(() => ThreadPool.QueueUserWorkItem(_ => poolWork.SetResult()));
+            await poolWork.Task;
             threads.Add(Environment.CurrentManagedThreadId);
             await Task.Delay(5);
             threads.Add(Environment.CurrentManagedThreadId);

@@ -313,11 +313,8 @@ public sealed class SocketOperationsTests : IDisposable
             ValueTask<(Socket Socket, EndPoint RemoteEndPoint)> accept = _loop.SockAcceptAsync(listener);
             Assert.False(accept.IsCompleted);
 
-            Task connect = Task.Run(async () =>
-            {
-                await Task.Delay(30);
-                client.Connect(listener.LocalEndPoint!);
-            });
+            // The accept is pending (checked above): the connection comes later, from another thread.
+            Task connect = Task.Run(() => client.Connect(listener.LocalEndPoint!));
             (Socket accepted, _) = await accept;
             Track(accepted);
             await connect.WaitAsync(TimeSpan.FromSeconds(10));

@@ -118,12 +118,36 @@ public abstract class WakerConformanceTests
     }
 
     [Fact]
-    public void Wake_AfterDispose_DoesNothing()
+    public void Wake_AfterDispose_ReachesNoDescriptor()
     {
-        Waker waker = CreateWaker();
-        waker.Dispose();
+        // After Dispose the waker's descriptor numbers are free, and the kernel hands out the lowest free number, so a
+        // waker made next usually gets them. A stale Wake must neither throw nor wake that one.
+        for (int attempt = 0; ; attempt++)
+        {
+            using ISelector selector = CreateSelector();
+            Waker stale = CreateWaker();
+            int staleFd = stale.Register(selector, null).Fd;
+            selector.Unregister(staleFd);
+            stale.Dispose();
 
-        waker.Wake();
-        waker.Dispose(); // idempotent
+            using Waker fresh = CreateWaker();
+            SelectorKey key = fresh.Register(selector, "fresh");
+            if (key.Fd != staleFd)
+            {
+                // A descriptor opened meanwhile by another test took the number: try again.
+                selector.Unregister(key.Fd);
+                Assert.True(attempt < 50, "The kernel never reused the disposed waker's descriptor number.");
+                continue;
+            }
+
+            stale.Wake();
+            stale.Dispose(); // idempotent
+
+            Assert.Empty(selector.SelectBounded(Quiet));
+            fresh.Wake();
+            Assert.Equal(new SelectorReady(key, SelectorEvents.Read), Assert.Single(selector.SelectBounded(Bounded.Limit)));
+            selector.Unregister(key.Fd);
+            return;
+        }
     }
 }

@@ -26,12 +26,21 @@ public sealed class StreamConnectionTests : IDisposable
     [Fact]
     public void Connect_ByName_ResolvesOffTheLoopAndConnects() => _test.Run(async () =>
     {
+        using var lookups = new NameResolutionThreads();
+        int loopThread = Environment.CurrentManagedThreadId;
         Server server = await _test.Loop.CreateServerAsync(() => new EchoProtocol(), "127.0.0.1", 0);
         int port = ((IPEndPoint)server.Sockets[0].LocalEndPoint!).Port;
         (IStreamTransport client, RecordingProtocol protocol) = await _test.Loop.CreateConnectionAsync(
             () => new RecordingProtocol(), "localhost", port, new ConnectionOptions { AddressFamily = AddressFamily.InterNetwork });
         client.Write("hi"u8);
         await protocol.WaitForBytesAsync(2);
+        Assert.Equal(loopThread, Environment.CurrentManagedThreadId);
+
+        // getaddrinfo blocks: the lookup finished on another thread, never on the loop's (a lookup run on the loop
+        // thread would finish there). Lookups by other tests finish off this loop's thread too, so they cannot hide one.
+        int[] finishedOn = lookups.FinishedOn();
+        Assert.NotEmpty(finishedOn);
+        Assert.DoesNotContain(loopThread, finishedOn);
         client.Close();
         await server.DisposeAsync();
     });

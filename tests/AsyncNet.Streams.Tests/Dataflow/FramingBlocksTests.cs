@@ -269,9 +269,9 @@ public sealed class FramingBlocksTests
             Assert.Equal(4 + i, (await encoder.ReceiveAsync().WaitAsync(TestTimeout)).Length);
         }
 
-        // ReceiveAsync and OutputAvailableAsync link with PropagateCompletion and unlink when done.
-        await Task.Delay(20);
-        Assert.Equal(0, ((SequentialPropagatorBlock<Frame, ReadOnlyMemory<byte>>)encoder).PropagatingLinkCount);
+        // ReceiveAsync and OutputAvailableAsync link with PropagateCompletion and unlink when done (just after they complete).
+        var block = (SequentialPropagatorBlock<Frame, ReadOnlyMemory<byte>>)encoder;
+        Assert.True(SpinWait.SpinUntil(() => block.PropagatingLinkCount == 0, TestTimeout), $"{block.PropagatingLinkCount} links left");
         encoder.Complete();
         await encoder.Completion.WaitAsync(TestTimeout);
     }

@@ -55,6 +55,39 @@ public class CrcTests
     }
 
     [Fact]
+    public void EachCrc32CInstructionPath_TheCpuHas_AgreesWithTheTables()
+    {
+        // Compute takes the first path the CPU has; each other one it has is run directly, so none goes untested.
+        byte[] data = Bytes.Random(200, seed: 43);
+        var paths = new List<(string Name, Func<uint, byte[], uint> Update)>();
+        if (System.Runtime.Intrinsics.X86.Sse42.X64.IsSupported)
+        {
+            paths.Add(("SSE4.2 x64", (state, bytes) => Crc32C.UpdateSse42X64(state, bytes)));
+        }
+
+        if (System.Runtime.Intrinsics.X86.Sse42.IsSupported)
+        {
+            paths.Add(("SSE4.2", (state, bytes) => Crc32C.UpdateSse42(state, bytes)));
+        }
+
+        if (System.Runtime.Intrinsics.Arm.Crc32.Arm64.IsSupported)
+        {
+            paths.Add(("ARM64 CRC32C", (state, bytes) => Crc32C.UpdateArm64(state, bytes)));
+            paths.Add(("ARM64 CRC32", (state, bytes) => Crc32.UpdateArm64(state, bytes)));
+        }
+
+        foreach ((string name, Func<uint, byte[], uint> update) in paths)
+        {
+            for (int length = 0; length <= data.Length; length += 7)
+            {
+                byte[] slice = data[..length];
+                uint expected = name == "ARM64 CRC32" ? Crc32.UpdateSoftware(uint.MaxValue, slice) : Crc32C.UpdateSoftware(uint.MaxValue, slice);
+                Assert.True(expected == update(uint.MaxValue, slice), $"{name} differs on {length} bytes");
+            }
+        }
+    }
+
+    [Fact]
     public void Append_ContinuesACrc()
     {
         byte[] data = new byte[1000];
