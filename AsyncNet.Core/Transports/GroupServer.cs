@@ -33,7 +33,11 @@ public sealed class GroupServer : IAsyncDisposable
 
     private readonly Server[] _servers;
     private readonly Lock _lock = new();
+
+    // Acceptor-thread state: the next shard for round-robin, and how many connections each shard was handed in all (a
+    // shard's load counts those still on their way to it, so a burst of accepts does not pile onto one shard).
     private uint _nextShard;
+    private readonly long[] _handedOff;
     private Task? _shutdown;
 
     internal GroupServer(EventLoopGroup group, Server[] servers, AcceptDistribution distribution)
@@ -41,6 +45,7 @@ public sealed class GroupServer : IAsyncDisposable
         Group = group;
         _servers = servers;
         Distribution = distribution;
+        _handedOff = new long[servers.Length];
         LocalEndPoints = [.. servers.SelectMany(s => s.Sockets).Select(s => s.LocalEndPoint!)];
         if (distribution is AcceptDistribution.RoundRobin or AcceptDistribution.LeastConnections)
         {
@@ -99,7 +104,9 @@ public sealed class GroupServer : IAsyncDisposable
     /// <summary>The acceptor's hand-off (on shard 0's loop): choose a shard, and give it the socket on its own loop.</summary>
     private void HandOff(Socket socket)
     {
-        Server target = _servers[PickShard()];
+        int shard = PickShard();
+        _handedOff[shard]++;
+        Server target = _servers[shard];
         if (target == _servers[0])
         {
             target.Adopt(socket);
@@ -126,15 +133,20 @@ public sealed class GroupServer : IAsyncDisposable
         }
 
         int best = 0;
+        long bestLoad = Load(0);
         for (int i = 1; i < _servers.Length; i++)
         {
-            if (_servers[i].ConnectionCount < _servers[best].ConnectionCount)
+            long load = Load(i);
+            if (load < bestLoad)
             {
-                best = i;
+                (best, bestLoad) = (i, load);
             }
         }
 
         return best;
+
+        // Open connections, plus those handed to the shard that its loop has not taken in yet.
+        long Load(int shard) => _servers[shard].ConnectionCount + Math.Max(0, _handedOff[shard] - _servers[shard].AcceptedCount);
     }
 
     private async Task ShutdownCoreAsync(TimeSpan gracePeriod)

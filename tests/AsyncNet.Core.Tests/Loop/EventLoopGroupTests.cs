@@ -103,6 +103,38 @@ public sealed class EventLoopGroupTests
     }
 
     [Fact]
+    public async Task LeastConnections_ABurstOfConnects_StillSpreadsEvenly_CountingThoseOnTheirWayToALoop()
+    {
+        await using var group = new EventLoopGroup(new EventLoopGroupOptions { LoopCount = 4 });
+        await using GroupServer server = await group.CreateServerAsync(
+            () => new EchoProtocol(), "127.0.0.1", 0, new ServerOptions { Distribution = AcceptDistribution.LeastConnections });
+
+        // All at once: the acceptor takes several in one go, before any other loop has adopted what it was handed.
+        Socket[] clients = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(IPAddress.Loopback, server.Port);
+            return client;
+        }));
+        try
+        {
+            while (server.GetConnectionCounts().Sum() < clients.Length)
+            {
+                await Task.Delay(5).WaitAsync(s_limit);
+            }
+
+            Assert.Equal([4, 4, 4, 4], server.GetConnectionCounts());
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ReusePort_GivesEveryLoopItsOwnListener_AndEveryLoopSomeOfAThousandConnections()
     {
         await using var group = new EventLoopGroup(new EventLoopGroupOptions { LoopCount = 4 });
