@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using AsyncNet.Errors;
+using AsyncNet.Interop;
 using AsyncNet.Loop;
 
 namespace AsyncNet.Transports;
@@ -319,7 +320,7 @@ public sealed class Server : IAsyncDisposable
             Socket connection;
             try
             {
-                connection = listener.Socket.Accept();
+                connection = Kernel.Accept(listener.Socket);
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.Interrupted)
             {
