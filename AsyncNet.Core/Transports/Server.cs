@@ -322,13 +322,15 @@ public sealed class Server : IAsyncDisposable
             {
                 connection = Kernel.Accept(listener.Socket);
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.Interrupted)
+            catch (SocketException ex) when (IsPendingConnectionGone(ex.SocketErrorCode))
             {
-                // Nothing pending after all, or the client gave up before we accepted: not an error.
+                // Nothing pending after all, or the client's connection failed before we accepted it: not an error.
                 return;
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            catch (SocketException ex)
             {
+                // Out of descriptors or buffers, or an error nobody expects: never spin on (or report every wake-up of) a
+                // listener that stays readable.
                 PauseAccepting(ex, listener);
                 return;
             }
@@ -346,16 +348,28 @@ public sealed class Server : IAsyncDisposable
     }
 
     /// <summary>
-    /// Out of descriptors (EMFILE, ENFILE) or buffers: the pending connection stays queued in the kernel. Accepting pauses
-    /// instead of spinning on a listener that stays readable, and retries after a pause that doubles up to a second;
-    /// the loop's exception handler hears of it once per episode, not once per retry.
+    /// The accept errors that mean nothing is pending or concern only the connection being accepted: it failed or gave up
+    /// before we took it. Linux's accept(2) passes a new connection's pending network errors (ENETDOWN, EPROTO,
+    /// ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH) and asks callers to retry as after EAGAIN.
+    /// </summary>
+    private static bool IsPendingConnectionGone(SocketError error) =>
+        error is SocketError.WouldBlock or SocketError.Interrupted or SocketError.ConnectionAborted or SocketError.ConnectionReset
+            or SocketError.NetworkDown or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.HostUnreachable
+            or SocketError.ProtocolOption or SocketError.OperationNotSupported;
+
+    /// <summary>
+    /// Out of descriptors (EMFILE, ENFILE) or buffers (ENOBUFS, ENOMEM), or an unexpected error: the pending connection stays
+    /// queued in the kernel. Accepting pauses instead of spinning on a listener that stays readable, and retries after a
+    /// pause that doubles up to a second; the loop's exception handler hears of it once per episode, not once per retry,
+    /// as a classified <see cref="NetworkException"/>.
     /// </summary>
     private void PauseAccepting(SocketException failure, Listener listener)
     {
         if (_acceptRetryDelay == TimeSpan.Zero)
         {
             NetworkException error = SocketErrors.Classify(failure, "accept", listener.Address);
-            string message = $"Accept failed on {listener.Address} ({failure.SocketErrorCode}); accepting pauses and retries until descriptors are free";
+            string until = failure.SocketErrorCode == SocketError.TooManyOpenSockets ? " until descriptors are free" : string.Empty;
+            string message = $"Accept failed on {listener.Address} ({failure.SocketErrorCode}); accepting pauses and retries{until}";
             Loop.CallExceptionHandler(new LoopExceptionContext(message, error) { Source = this });
             _acceptRetryDelay = s_acceptRetryFirstDelay;
         }

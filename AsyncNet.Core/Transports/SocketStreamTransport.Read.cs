@@ -85,12 +85,12 @@ internal sealed partial class SocketStreamTransport
         _idle?.OnReadCallbackDone();
     }
 
-    /// <summary>A receive returned nothing: would-block (spurious readiness), EOF, or an error.</summary>
+    /// <summary>A receive returned nothing: would-block (spurious readiness) or EINTR (retried on the next readiness), EOF, or an error.</summary>
     private void ReadEnded(SocketError error)
     {
         switch (error)
         {
-            case SocketError.WouldBlock:
+            case SocketError.WouldBlock or SocketError.Interrupted:
                 return;
             case SocketError.Success:
                 PeerSentEof();

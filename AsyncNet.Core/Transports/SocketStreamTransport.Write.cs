@@ -41,7 +41,7 @@ internal sealed partial class SocketStreamTransport
         if (_queue.IsEmpty)
         {
             int sent = Kernel.Send(_socket, data, out SocketError error);
-            if (error != SocketError.Success && error != SocketError.WouldBlock)
+            if (error is not (SocketError.Success or SocketError.WouldBlock or SocketError.Interrupted))
             {
                 SocketFailed(error, "write");
                 return;
@@ -243,7 +243,8 @@ internal sealed partial class SocketStreamTransport
                 }
             }
 
-            if (error == SocketError.WouldBlock)
+            // EINTR as EAGAIN: nothing was sent; the writer callback tries again on the next readiness.
+            if (error is SocketError.WouldBlock or SocketError.Interrupted)
             {
                 break;
             }
