@@ -8,7 +8,7 @@ namespace AsyncNet.Testing.Syscalls;
 /// </summary>
 /// <remarks>
 /// Every member may be called from any thread. The counters let a test show that its faults were reached
-/// (<see cref="FaultCount"/>) and that a storm ended (<see cref="CallCount"/> of <see cref="SyscallKind.SelectorWait"/>
+/// (<see cref="FaultCount"/>, <see cref="ErrorCount"/>) and that a storm ended (<see cref="CallCount"/> of <see cref="SyscallKind.SelectorWait"/>
 /// stops growing once a loop is idle); <see cref="OpenSockets"/> finds sockets left open.
 /// </remarks>
 public sealed class SyscallInjection : IDisposable
@@ -20,7 +20,7 @@ public sealed class SyscallInjection : IDisposable
     private readonly Func<Socket?, bool> _covers;
     private readonly int[] _calls = new int[KindCount];
     private readonly int[] _faults = new int[KindCount];
-    private readonly HashSet<SocketError> _errors = [];
+    private readonly Dictionary<SocketError, int> _errors = [];
     private readonly List<Socket> _sockets = [];
     private readonly HashSet<Socket> _seen = new(ReferenceEqualityComparer.Instance);
     private Exception? _scheduleException;
@@ -58,14 +58,14 @@ public sealed class SyscallInjection : IDisposable
     /// <returns>The count.</returns>
     public int FaultCount(SyscallKind kinds) => Sum(_faults, kinds);
 
-    /// <summary>Whether it failed at least one call with <paramref name="error"/>.</summary>
-    /// <param name="error">The error.</param>
-    /// <returns>True once a call was failed with it.</returns>
-    public bool HasInjected(SocketError error)
+    /// <summary>How many calls it failed with <paramref name="error"/>, whatever their kind.</summary>
+    /// <param name="error">The error (ECONNRESET is <see cref="SocketError.ConnectionReset"/>, EPIPE <see cref="SocketError.Shutdown"/>).</param>
+    /// <returns>The count; 0 if it never injected that error.</returns>
+    public int ErrorCount(SocketError error)
     {
         lock (_lock)
         {
-            return _errors.Contains(error);
+            return _errors.GetValueOrDefault(error);
         }
     }
 
@@ -154,7 +154,7 @@ public sealed class SyscallInjection : IDisposable
             _faults[index]++;
             if (fault.Error != SocketError.Success)
             {
-                _errors.Add(fault.Error);
+                _errors[fault.Error] = _errors.GetValueOrDefault(fault.Error) + 1;
             }
 
             return fault;
