@@ -29,14 +29,11 @@ public sealed class AcceptConnectSyscallFaultTests : IDisposable
         {
             Server server = await StreamFamily.Tcp4.CreateServerAsync(_test.Loop, () => new EchoProtocol());
             using SyscallInjection injection = SyscallFaults.Inject(_test.Loop, SyscallSchedule.Calls(SyscallKind.Accept, 1, 100, SyscallFault.Fail(error)));
-            (IStreamTransport client, RecordingProtocol protocol) = await StreamFamily.Tcp4.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
-            client.Write("ping"u8);
-            await protocol.WaitForBytesAsync(4);
+            await PingAsync(StreamFamily.Tcp4, server);
             Assert.Equal(100, injection.FaultCount(SyscallKind.Accept));
             Assert.Equal(1, server.AcceptedCount);
             Assert.False(server.IsAcceptPaused);
             await AssertLoopSleepsAsync(_test.Loop, injection);
-            client.Close();
             await server.DisposeAsync();
         });
         Assert.Empty(_test.HandlerReports);
@@ -53,15 +50,12 @@ public sealed class AcceptConnectSyscallFaultTests : IDisposable
         {
             Server server = await StreamFamily.Tcp4.CreateServerAsync(_test.Loop, () => new EchoProtocol());
             using SyscallInjection injection = SyscallFaults.Inject(_test.Loop, SyscallSchedule.Calls(SyscallKind.Accept, 1, 3, SyscallFault.Fail(error)));
-            (IStreamTransport client, RecordingProtocol protocol) = await StreamFamily.Tcp4.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
-            client.Write("ping"u8);
-            await protocol.WaitForBytesAsync(4);
+            await PingAsync(StreamFamily.Tcp4, server);
 
             // Three failed accepts, each followed by a pause (50, 100, 200 ms), not by a spin on the readable listener.
             Assert.Equal(3, injection.FaultCount(SyscallKind.Accept));
             Assert.Equal(4, injection.CallCount(SyscallKind.Accept));
             Assert.Equal(1, server.AcceptedCount);
-            client.Close();
             await server.DisposeAsync();
         });
 
@@ -83,12 +77,9 @@ public sealed class AcceptConnectSyscallFaultTests : IDisposable
         {
             Server server = await StreamFamily.Tcp4.CreateServerAsync(_test.Loop, () => new EchoProtocol());
             using SyscallInjection injection = SyscallFaults.Inject(_test.Loop, SyscallSchedule.FailNth(SyscallKind.Accept, 1, error));
-            (IStreamTransport client, RecordingProtocol protocol) = await StreamFamily.Tcp4.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
-            client.Write("ping"u8);
-            await protocol.WaitForBytesAsync(4);
+            await PingAsync(StreamFamily.Tcp4, server);
             Assert.Equal(2, injection.CallCount(SyscallKind.Accept));
             Assert.False(server.IsAcceptPaused);
-            client.Close();
             await server.DisposeAsync();
         });
         Assert.Empty(_test.HandlerReports);
@@ -106,12 +97,8 @@ public sealed class AcceptConnectSyscallFaultTests : IDisposable
                 using SyscallInjection injection = SyscallFaults.Inject(_test.Loop, SyscallSchedule.Combine(
                     SyscallSchedule.FailNth(SyscallKind.Connect, 1, fault.Error),
                     SyscallSchedule.Calls(SyscallKind.ConnectResult, 1, 3, SyscallFault.WouldBlock)));
-                (IStreamTransport client, RecordingProtocol protocol) = await Family(family).ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
-                client.Write("ping"u8);
-                await protocol.WaitForBytesAsync(4);
+                await PingAsync(Family(family), server);
                 Assert.Equal(4, injection.CallCount(SyscallKind.ConnectResult));
-                client.Close();
-                Assert.Null(await protocol.Lost);
             }
 
             await server.DisposeAsync();
@@ -147,5 +134,16 @@ public sealed class AcceptConnectSyscallFaultTests : IDisposable
             Assert.Empty(injection.OpenSockets());
         });
         Assert.Empty(_test.HandlerReports);
+    }
+
+    /// <summary>Connects a client to <paramref name="server"/> (an echo), sees "ping" come back, and closes it cleanly.</summary>
+    private async Task PingAsync(StreamFamily family, Server server)
+    {
+        (IStreamTransport client, RecordingProtocol protocol) = await family.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+        client.Write("ping"u8);
+        await protocol.WaitForBytesAsync(4);
+        Assert.Equal("ping"u8.ToArray(), protocol.Received);
+        client.Close();
+        Assert.Null(await protocol.Lost);
     }
 }

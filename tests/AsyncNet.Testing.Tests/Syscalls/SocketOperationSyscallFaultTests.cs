@@ -22,19 +22,13 @@ public sealed class SocketOperationSyscallFaultTests : IDisposable
         byte[] data = RawPeer.Pattern(10_000);
         _test.Run(async () =>
         {
-            using Socket listener = NonBlocking(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen();
-            using Socket client = NonBlocking(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
             using SyscallInjection injection = SyscallFaults.Inject(_test.Loop, SyscallSchedule.Combine(
                 SyscallSchedule.Calls(SyscallKind.Accept | SyscallKind.Connect, 1, 1, SyscallFault.Interrupted),
                 SyscallSchedule.Calls(SyscallKind.Accept | SyscallKind.ConnectResult, 1, 5, SyscallFault.WouldBlock),
                 SyscallSchedule.WouldBlockBeforeEach(SyscallKind.Send | SyscallKind.Receive, 2),
                 SyscallSchedule.PartialTransfers(7)));
-
-            ValueTask<(Socket Socket, EndPoint RemoteEndPoint)> accepting = _test.Loop.SockAcceptAsync(listener);
-            await _test.Loop.SockConnectAsync(client, listener.LocalEndPoint!);
-            (Socket accepted, _) = await accepting;
+            (Socket client, Socket accepted) = await ConnectedPairAsync();
+            using (client)
             using (accepted)
             {
                 ValueTask sending = _test.Loop.SockSendAllAsync(client, data);
@@ -59,13 +53,8 @@ public sealed class SocketOperationSyscallFaultTests : IDisposable
     {
         _test.Run(async () =>
         {
-            using Socket listener = NonBlocking(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen();
-            using Socket client = NonBlocking(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
-            ValueTask<(Socket Socket, EndPoint RemoteEndPoint)> accepting = _test.Loop.SockAcceptAsync(listener);
-            await _test.Loop.SockConnectAsync(client, listener.LocalEndPoint!);
-            (Socket accepted, _) = await accepting;
+            (Socket client, Socket accepted) = await ConnectedPairAsync();
+            using (client)
             using (accepted)
             using (SyscallInjection injection = SyscallFaults.Inject(accepted, SyscallSchedule.FailNth(SyscallKind.Receive, 2, SocketError.ConnectionReset)))
             {
@@ -77,6 +66,18 @@ public sealed class SocketOperationSyscallFaultTests : IDisposable
             }
         });
         Assert.Empty(_test.HandlerReports);
+    }
+
+    /// <summary>A non-blocking client connected with <c>SockConnectAsync</c> to a connection taken with <c>SockAcceptAsync</c>.</summary>
+    private async Task<(Socket Client, Socket Accepted)> ConnectedPairAsync()
+    {
+        using Socket listener = NonBlocking(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        Socket client = NonBlocking(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        ValueTask<(Socket Socket, EndPoint RemoteEndPoint)> accepting = _test.Loop.SockAcceptAsync(listener);
+        await _test.Loop.SockConnectAsync(client, listener.LocalEndPoint!);
+        return (client, (await accepting).Socket);
     }
 
     private static Socket NonBlocking(Socket socket)

@@ -20,6 +20,8 @@ public sealed class StreamTransportSyscallFaultTests : IDisposable
 
     public void Dispose() => _test.Dispose();
 
+    private static Socket SocketOf(IStreamTransport transport) => (Socket)transport.GetExtraInfo("socket")!;
+
     public static TheoryData<string, string> FamiliesAndTerminalErrors => new()
     {
         { "tcp4", "reset" }, { "tcp4", "pipe" }, { "tcp6", "reset" }, { "unix", "pipe" }, { "unix", "reset" },
@@ -32,8 +34,7 @@ public sealed class StreamTransportSyscallFaultTests : IDisposable
         byte[] data = RawPeer.Pattern(3000);
         _test.Run(async () =>
         {
-            Server server = await Family(family).CreateServerAsync(_test.Loop, () => new EchoProtocol());
-            (IStreamTransport client, RecordingProtocol protocol) = await Family(family).ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+            (Server server, IStreamTransport client, RecordingProtocol protocol) = await ConnectAsync(Family(family), () => new EchoProtocol());
             using (SyscallInjection injection = SyscallFaults.Inject(_test.Loop, SyscallSchedule.PartialTransfers(1)))
             {
                 client.Write(data.AsSpan(0, 1000));
@@ -62,11 +63,10 @@ public sealed class StreamTransportSyscallFaultTests : IDisposable
         _test.Run(async () =>
         {
             var peer = new RecordingProtocol();
-            Server server = await StreamFamily.Tcp4.CreateServerAsync(_test.Loop, () => peer);
-            (IStreamTransport client, RecordingProtocol protocol) = await StreamFamily.Tcp4.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+            (Server server, IStreamTransport client, RecordingProtocol protocol) = await ConnectAsync(StreamFamily.Tcp4, () => peer);
 
             // An odd limit, so that the cuts fall inside the first segment, across into the next, and at every offset.
-            using SyscallInjection injection = SyscallFaults.Inject((Socket)client.GetExtraInfo("socket")!, SyscallSchedule.Create(call =>
+            using SyscallInjection injection = SyscallFaults.Inject(SocketOf(client), SyscallSchedule.Create(call =>
             {
                 gathered += call.IsGathered ? 1 : 0;
                 return SyscallFault.AtMost(7001);
@@ -94,8 +94,7 @@ public sealed class StreamTransportSyscallFaultTests : IDisposable
         const int Storm = 40;
         _test.Run(async () =>
         {
-            Server server = await StreamFamily.Tcp4.CreateServerAsync(_test.Loop, () => new EchoProtocol());
-            (IStreamTransport client, RecordingProtocol protocol) = await StreamFamily.Tcp4.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+            (Server server, IStreamTransport client, RecordingProtocol protocol) = await ConnectAsync(StreamFamily.Tcp4, () => new EchoProtocol());
             using (SyscallInjection injection = SyscallFaults.Inject(_test.Loop, SyscallSchedule.WouldBlockBeforeEach(kinds, Storm)))
             {
                 client.Write(data);
@@ -124,8 +123,7 @@ public sealed class StreamTransportSyscallFaultTests : IDisposable
         byte[] data = RawPeer.Pattern(20_000);
         _test.Run(async () =>
         {
-            Server server = await StreamFamily.Tcp4.CreateServerAsync(_test.Loop, () => new EchoProtocol());
-            (IStreamTransport client, RecordingProtocol protocol) = await StreamFamily.Tcp4.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+            (Server server, IStreamTransport client, RecordingProtocol protocol) = await ConnectAsync(StreamFamily.Tcp4, () => new EchoProtocol());
             using (SyscallInjection injection = SyscallFaults.Inject(_test.Loop, SyscallSchedule.Calls(kinds, 1, 6, SyscallFault.Interrupted)))
             {
                 client.Write(data.AsSpan(0, 7000));
@@ -155,9 +153,8 @@ public sealed class StreamTransportSyscallFaultTests : IDisposable
             _test.Run(async () =>
             {
                 var peer = new RecordingProtocol();
-                Server server = await Family(family).CreateServerAsync(_test.Loop, () => peer);
-                (IStreamTransport client, RecordingProtocol protocol) = await Family(family).ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
-                using SyscallInjection injection = SyscallFaults.Inject((Socket)client.GetExtraInfo("socket")!, SyscallSchedule.Combine(
+                (Server server, IStreamTransport client, RecordingProtocol protocol) = await ConnectAsync(Family(family), () => peer);
+                using SyscallInjection injection = SyscallFaults.Inject(SocketOf(client), SyscallSchedule.Combine(
                     SyscallSchedule.FailNth(SyscallKind.Send, n, socketError),
                     SyscallSchedule.PartialTransfers(100, SyscallKind.Send)));
 
@@ -184,9 +181,8 @@ public sealed class StreamTransportSyscallFaultTests : IDisposable
     {
         _test.Run(async () =>
         {
-            Server server = await StreamFamily.Tcp4.CreateServerAsync(_test.Loop, () => new EchoProtocol());
-            (IStreamTransport client, RecordingProtocol protocol) = await StreamFamily.Tcp4.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
-            using SyscallInjection injection = SyscallFaults.Inject((Socket)client.GetExtraInfo("socket")!, SyscallSchedule.FailNth(SyscallKind.Receive, 2, SocketError.ConnectionReset));
+            (Server server, IStreamTransport client, RecordingProtocol protocol) = await ConnectAsync(StreamFamily.Tcp4, () => new EchoProtocol());
+            using SyscallInjection injection = SyscallFaults.Inject(SocketOf(client), SyscallSchedule.FailNth(SyscallKind.Receive, 2, SocketError.ConnectionReset));
 
             client.Write(RawPeer.Pattern(10));
             await protocol.WaitForBytesAsync(10);
@@ -204,9 +200,8 @@ public sealed class StreamTransportSyscallFaultTests : IDisposable
     {
         _test.Run(async () =>
         {
-            Server server = await StreamFamily.Tcp4.CreateServerAsync(_test.Loop, () => new RecordingProtocol());
-            (IStreamTransport client, RecordingProtocol protocol) = await StreamFamily.Tcp4.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
-            using SyscallInjection injection = SyscallFaults.Inject((Socket)client.GetExtraInfo("socket")!, SyscallSchedule.FailNth(SyscallKind.Send, 1, SocketError.NoBufferSpaceAvailable));
+            (Server server, IStreamTransport client, RecordingProtocol protocol) = await ConnectAsync(StreamFamily.Tcp4, () => new RecordingProtocol());
+            using SyscallInjection injection = SyscallFaults.Inject(SocketOf(client), SyscallSchedule.FailNth(SyscallKind.Send, 1, SocketError.NoBufferSpaceAvailable));
 
             client.Write(RawPeer.Pattern(10));
             Exception? lost = await protocol.Lost;
@@ -215,5 +210,13 @@ public sealed class StreamTransportSyscallFaultTests : IDisposable
         });
         LoopExceptionContext report = Assert.Single(_test.HandlerReports);
         Assert.Equal(SocketError.NoBufferSpaceAvailable, Assert.IsType<NetworkException>(report.Exception).SocketError);
+    }
+
+    /// <summary>A server of <paramref name="serverSide"/> protocols and a recording client connected to it, on this loop.</summary>
+    private async Task<(Server Server, IStreamTransport Client, RecordingProtocol Protocol)> ConnectAsync(StreamFamily family, Func<RecordingProtocol> serverSide)
+    {
+        Server server = await family.CreateServerAsync(_test.Loop, serverSide);
+        (IStreamTransport client, RecordingProtocol protocol) = await family.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+        return (server, client, protocol);
     }
 }
