@@ -38,6 +38,30 @@ internal static class SyscallTesting
     }
 
     /// <summary>
+    /// Reads until a read throws; returns what the reads returned first and the exception. Whether bytes received before
+    /// a connection's error are still returned first is the reader's rule; either way they come in order, then the error.
+    /// </summary>
+    public static async Task<(byte[] Before, Exception Error)> ReadUntilFailureAsync(StreamReader reader)
+    {
+        var before = new MemoryStream();
+        while (true)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = await reader.ReadAsync(1024);
+            }
+            catch (Exception ex)
+            {
+                return (before.ToArray(), ex);
+            }
+
+            Assert.True(bytes.Length > 0, $"The stream ended cleanly after {before.Length} bytes instead of failing");
+            before.Write(bytes);
+        }
+    }
+
+    /// <summary>
     /// Asserts that <paramref name="loop"/> sleeps in its selector while nothing happens: over a quiet stretch its waits
     /// (counted by <paramref name="injection"/>, which must cover the loop) grow by no more than the stretch's own timer
     /// needs. A loop that spins on a readiness nobody consumes makes thousands of waits in that time.
