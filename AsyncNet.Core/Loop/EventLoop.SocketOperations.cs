@@ -13,6 +13,7 @@
 using System.Net;
 using System.Net.Sockets;
 using AsyncNet.Errors;
+using AsyncNet.Interop;
 using AsyncNet.Selectors;
 
 namespace AsyncNet.Loop;
@@ -189,7 +190,7 @@ public sealed partial class EventLoop
         public static bool TryReceive(Socket socket, Span<byte> buffer, out int received)
         {
             // Receive returns 0 for both "would block" and end of stream: only the error tells them apart.
-            received = socket.Receive(buffer, SocketFlags.None, out SocketError error);
+            received = Kernel.Receive(socket, buffer, out SocketError error);
             if (error == SocketError.Success)
             {
                 return true;
@@ -218,7 +219,7 @@ public sealed partial class EventLoop
         {
             while (sent < data.Length)
             {
-                int count = socket.Send(data[sent..], SocketFlags.None, out SocketError error);
+                int count = Kernel.Send(socket, data[sent..], out SocketError error);
                 if (error == SocketError.Success)
                 {
                     sent += count;
@@ -255,7 +256,7 @@ public sealed partial class EventLoop
         {
             try
             {
-                socket.Connect(endPoint);
+                Kernel.Connect(socket, endPoint);
                 return true;
             }
             catch (SocketException ex) when (WouldBlock(ex.SocketErrorCode))
@@ -273,8 +274,7 @@ public sealed partial class EventLoop
         {
             result = true;
 
-            // .NET returns SO_ERROR already translated to a SocketError number.
-            var error = (SocketError)(int)Socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+            SocketError error = Kernel.ConnectResult(Socket);
             if (error == SocketError.Success)
             {
                 // Reading Connected lets .NET notice that its non-blocking connect finished (it polls once).
@@ -303,7 +303,7 @@ public sealed partial class EventLoop
             try
             {
                 // Accept reports "nothing pending" by throwing; there is no non-throwing overload.
-                socket = listener.Accept();
+                socket = Kernel.Accept(listener);
             }
             catch (SocketException ex) when (WouldBlock(ex.SocketErrorCode))
             {

@@ -163,7 +163,7 @@ public sealed unsafe class EpollSelector : ISelector
         Array.Clear(_ready, 0, _readyCount);
         _readyCount = 0;
 
-        int n = Libc.epoll_wait(_epoll, _events, MaxEventsPerWait, SelectorHelpers.ToTimeoutMilliseconds(timeout));
+        int n = Kernel.EpollWait(_epoll, _events, MaxEventsPerWait, SelectorHelpers.ToTimeoutMilliseconds(timeout));
         if (n == -1)
         {
             int errno = Marshal.GetLastPInvokeError();

@@ -159,7 +159,7 @@ public sealed unsafe class PollSelector : ISelector
         _readyCount = 0;
 
         int n = _keys.Count;
-        int rc = Libc.poll(_fds, (nuint)n, SelectorHelpers.ToTimeoutMilliseconds(timeout));
+        int rc = Kernel.Poll(_fds, (nuint)n, SelectorHelpers.ToTimeoutMilliseconds(timeout));
         if (rc == -1)
         {
             int errno = Marshal.GetLastPInvokeError();

@@ -11,6 +11,7 @@
 //   timeout is rounded up to whole milliseconds first, so the truncation never shortens it.
 
 using System.Net.Sockets;
+using AsyncNet.Interop;
 
 namespace AsyncNet.Selectors;
 
@@ -191,7 +192,7 @@ public sealed class PortableSelector : ISelector
         int microseconds = ms == -1 ? -1 : Math.Min(ms, MaxMilliseconds) * 1000;
         try
         {
-            Socket.Select(_checkRead, _checkWrite, _checkError, microseconds);
+            Kernel.Select(_checkRead, _checkWrite, _checkError, microseconds);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.Interrupted)
         {

@@ -18,6 +18,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using AsyncNet.Errors;
+using AsyncNet.Interop;
 using AsyncNet.Loop;
 
 namespace AsyncNet.Transports;
@@ -319,7 +320,7 @@ internal sealed class DatagramTransport : IDatagramTransport
         _receiveAddress.Size = _maxAddressSize;
         try
         {
-            received = _socket.ReceiveFrom(buffer.AsSpan(0, _maxDatagramSize), _receiveFlags, _receiveAddress);
+            received = Kernel.ReceiveFrom(_socket, buffer.AsSpan(0, _maxDatagramSize), _receiveFlags, _receiveAddress);
         }
         catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.Interrupted)
         {
@@ -391,13 +392,13 @@ internal sealed class DatagramTransport : IDatagramTransport
     {
         if (address is null)
         {
-            _socket.Send(data, SocketFlags.None, out SocketError error);
+            Kernel.Send(_socket, data, out SocketError error);
             return error is SocketError.Interrupted ? SocketError.WouldBlock : error;
         }
 
         try
         {
-            _socket.SendTo(data, SocketFlags.None, address);
+            Kernel.SendTo(_socket, data, address);
             return SocketError.Success;
         }
         catch (SocketException ex)

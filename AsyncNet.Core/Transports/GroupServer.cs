@@ -145,8 +145,11 @@ public sealed class GroupServer : IAsyncDisposable
 
         return best;
 
-        // Open connections, plus those handed to the shard that its loop has not taken in yet.
-        long Load(int shard) => _servers[shard].ConnectionCount + Math.Max(0, _handedOff[shard] - _servers[shard].AcceptedCount);
+        // Open connections plus those still on their way to the shard's loop: everything handed to it (counted here, on
+        // the acceptor's thread) less what it has released. One monotonic count read from the other thread, so a
+        // shard that is adopting just now is never seen as lighter than it is (reading its open and accepted counts
+        // as a pair could be torn between them, and a burst then piled onto that shard).
+        long Load(int shard) => _handedOff[shard] - _servers[shard].ReleasedCount;
     }
 
     private async Task ShutdownCoreAsync(TimeSpan gracePeriod)

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using AsyncNet.Errors;
+using AsyncNet.Interop;
 using AsyncNet.Loop;
 
 namespace AsyncNet.Transports;
@@ -49,6 +50,10 @@ public sealed class Server : IAsyncDisposable
     private volatile int _connectionCount;
     private long _acceptedCount;
 
+    // Connections this server accepted or was handed that are gone again (lost, or refused before they were served);
+    // only grows, so a group's acceptor can read it from its own thread without a torn pair of counts.
+    private long _releasedCount;
+
     internal Server(EventLoop loop, IReadOnlyList<Socket> sockets, Func<IBaseProtocol> protocolFactory, ServerOptions options, string? unixPath)
     {
         Loop = loop;
@@ -80,6 +85,12 @@ public sealed class Server : IAsyncDisposable
 
     /// <summary>How many connections this server has accepted (or been handed by its group's acceptor) in all. May be read from any thread.</summary>
     public long AcceptedCount => Interlocked.Read(ref _acceptedCount);
+
+    /// <summary>
+    /// How many of the connections accepted or handed here are gone again: lost, or refused before they were served.
+    /// Only grows; read from any thread.
+    /// </summary>
+    internal long ReleasedCount => Interlocked.Read(ref _releasedCount);
 
     /// <summary>Whether accepting is paused because the process ran out of descriptors (it resumes by itself when some are free).</summary>
     public bool IsAcceptPaused => _acceptPaused;
@@ -223,6 +234,7 @@ public sealed class Server : IAsyncDisposable
         if (_connections.Remove(transport))
         {
             _connectionCount = _connections.Count;
+            Interlocked.Increment(ref _releasedCount);
             CompleteIfIdle();
         }
     }
@@ -233,6 +245,7 @@ public sealed class Server : IAsyncDisposable
         if (_closed)
         {
             // The group is shutting down: the connection was never served, so nothing it sent was acknowledged.
+            Interlocked.Increment(ref _releasedCount);
             connection.Dispose();
             return;
         }
@@ -319,15 +332,17 @@ public sealed class Server : IAsyncDisposable
             Socket connection;
             try
             {
-                connection = listener.Socket.Accept();
+                connection = Kernel.Accept(listener.Socket);
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.Interrupted)
+            catch (SocketException ex) when (IsPendingConnectionGone(ex.SocketErrorCode))
             {
-                // Nothing pending after all, or the client gave up before we accepted: not an error.
+                // Nothing pending after all, or the client's connection failed before we accepted it: not an error.
                 return;
             }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+            catch (SocketException ex)
             {
+                // Out of descriptors or buffers, or an error nobody expects: never spin on (or report every wake-up of) a
+                // listener that stays readable.
                 PauseAccepting(ex, listener);
                 return;
             }
@@ -345,16 +360,28 @@ public sealed class Server : IAsyncDisposable
     }
 
     /// <summary>
-    /// Out of descriptors (EMFILE, ENFILE) or buffers: the pending connection stays queued in the kernel. Accepting pauses
-    /// instead of spinning on a listener that stays readable, and retries after a pause that doubles up to a second;
-    /// the loop's exception handler hears of it once per episode, not once per retry.
+    /// The accept errors that mean nothing is pending or concern only the connection being accepted: it failed or gave up
+    /// before we took it. Linux's accept(2) passes a new connection's pending network errors (ENETDOWN, EPROTO,
+    /// ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH) and asks callers to retry as after EAGAIN.
+    /// </summary>
+    private static bool IsPendingConnectionGone(SocketError error) =>
+        error is SocketError.WouldBlock or SocketError.Interrupted or SocketError.ConnectionAborted or SocketError.ConnectionReset
+            or SocketError.NetworkDown or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.HostUnreachable
+            or SocketError.ProtocolOption or SocketError.OperationNotSupported;
+
+    /// <summary>
+    /// Out of descriptors (EMFILE, ENFILE) or buffers (ENOBUFS, ENOMEM), or an unexpected error: the pending connection stays
+    /// queued in the kernel. Accepting pauses instead of spinning on a listener that stays readable, and retries after a
+    /// pause that doubles up to a second; the loop's exception handler hears of it once per episode, not once per retry,
+    /// as a classified <see cref="NetworkException"/>.
     /// </summary>
     private void PauseAccepting(SocketException failure, Listener listener)
     {
         if (_acceptRetryDelay == TimeSpan.Zero)
         {
             NetworkException error = SocketErrors.Classify(failure, "accept", listener.Address);
-            string message = $"Accept failed on {listener.Address} ({failure.SocketErrorCode}); accepting pauses and retries until descriptors are free";
+            string until = failure.SocketErrorCode == SocketError.TooManyOpenSockets ? " until descriptors are free" : string.Empty;
+            string message = $"Accept failed on {listener.Address} ({failure.SocketErrorCode}); accepting pauses and retries{until}";
             Loop.CallExceptionHandler(new LoopExceptionContext(message, error) { Source = this });
             _acceptRetryDelay = s_acceptRetryFirstDelay;
         }
@@ -384,6 +411,7 @@ public sealed class Server : IAsyncDisposable
         }
         catch (Exception ex)
         {
+            Interlocked.Increment(ref _releasedCount);
             connection.Dispose();
             Loop.CallExceptionHandler(new LoopExceptionContext("Setting up an accepted connection failed", ex) { Source = this });
             return;
@@ -396,6 +424,7 @@ public sealed class Server : IAsyncDisposable
         catch (ArgumentException ex)
         {
             // Start disposed the socket: the factory returned something that is not a stream protocol.
+            Interlocked.Increment(ref _releasedCount);
             Loop.CallExceptionHandler(new LoopExceptionContext("The server's protocol factory returned an unusable protocol", ex) { Source = this });
         }
     }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using AsyncNet.Interop;
 
 namespace AsyncNet.Transports;
 
@@ -28,7 +29,7 @@ internal sealed partial class SocketStreamTransport
     private void ReadIntoLoopBuffer()
     {
         byte[] buffer = _pool.Rent(_readBufferSize);
-        int received = _socket.Receive(buffer.AsSpan(0, Math.Min(buffer.Length, _readBufferSize)), SocketFlags.None, out SocketError error);
+        int received = Kernel.Receive(_socket, buffer.AsSpan(0, Math.Min(buffer.Length, _readBufferSize)), out SocketError error);
         if (error != SocketError.Success || received == 0)
         {
             _pool.Return(buffer);
@@ -71,7 +72,7 @@ internal sealed partial class SocketStreamTransport
             return;
         }
 
-        int received = _socket.Receive(memory.Span, SocketFlags.None, out SocketError error);
+        int received = Kernel.Receive(_socket, memory.Span, out SocketError error);
         if (error != SocketError.Success || received == 0)
         {
             ReadEnded(error);
@@ -84,12 +85,12 @@ internal sealed partial class SocketStreamTransport
         _idle?.OnReadCallbackDone();
     }
 
-    /// <summary>A receive returned nothing: would-block (spurious readiness), EOF, or an error.</summary>
+    /// <summary>A receive returned nothing: would-block (spurious readiness) or EINTR (retried on the next readiness), EOF, or an error.</summary>
     private void ReadEnded(SocketError error)
     {
         switch (error)
         {
-            case SocketError.WouldBlock:
+            case SocketError.WouldBlock or SocketError.Interrupted:
                 return;
             case SocketError.Success:
                 PeerSentEof();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using AsyncNet.Interop;
 using AsyncNet.Loop;
 
 namespace AsyncNet.Transports;
@@ -39,8 +40,8 @@ internal sealed partial class SocketStreamTransport
 
         if (_queue.IsEmpty)
         {
-            int sent = _socket.Send(data, SocketFlags.None, out SocketError error);
-            if (error != SocketError.Success && error != SocketError.WouldBlock)
+            int sent = Kernel.Send(_socket, data, out SocketError error);
+            if (error is not (SocketError.Success or SocketError.WouldBlock or SocketError.Interrupted))
             {
                 SocketFailed(error, "write");
                 return;
@@ -226,7 +227,7 @@ internal sealed partial class SocketStreamTransport
             {
                 ReadOnlySpan<byte> first = _queue.First;
                 attempted = first.Length;
-                sent = _socket.Send(first, SocketFlags.None, out error);
+                sent = Kernel.Send(_socket, first, out error);
             }
             else
             {
@@ -234,7 +235,7 @@ internal sealed partial class SocketStreamTransport
                 attempted = _queue.FillGather(gather, MaxGatherSegments);
                 try
                 {
-                    sent = _socket.Send(gather, SocketFlags.None, out error);
+                    sent = Kernel.Send(_socket, gather, out error);
                 }
                 finally
                 {
@@ -242,7 +243,8 @@ internal sealed partial class SocketStreamTransport
                 }
             }
 
-            if (error == SocketError.WouldBlock)
+            // EINTR as EAGAIN: nothing was sent; the writer callback tries again on the next readiness.
+            if (error is SocketError.WouldBlock or SocketError.Interrupted)
             {
                 break;
             }

@@ -34,6 +34,7 @@ public sealed class LayerTests
         ["AsyncNet.Streams.Dataflow"] = ["AsyncNet.Streams.Framing", "AsyncNet.Streams.Framing.Codec", "AsyncNet.Streams", "AsyncNet.Transports", "AsyncNet.Loop", "AsyncNet.Buffers", "AsyncNet.Errors"],
         ["AsyncNet.Testing"] = ["AsyncNet.Streams", "AsyncNet.Transports", "AsyncNet.Loop", "AsyncNet.Buffers", "AsyncNet.Errors"],
         ["AsyncNet.Testing.Faults"] = ["AsyncNet.Testing", "AsyncNet.Streams", "AsyncNet.Transports", "AsyncNet.Loop", "AsyncNet.Buffers", "AsyncNet.Errors"],
+        ["AsyncNet.Testing.Syscalls"] = ["AsyncNet.Loop", "AsyncNet.Errors", "AsyncNet.Interop"],
     };
 
     private static readonly Dictionary<short, OpCode> s_opCodes = typeof(OpCodes)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.RegularExpressions;
+using AsyncNet.Cli.Tests.Support;
 
 namespace AsyncNet.Cli.Tests.Echo;
 
@@ -10,7 +10,7 @@ namespace AsyncNet.Cli.Tests.Echo;
 /// waiting connections when descriptors are free again. The server runs in a child process whose descriptor limit is
 /// lowered with <c>ulimit -n</c>, so this test process keeps its own.
 /// </summary>
-public sealed partial class AcceptBackoffTests
+public sealed class AcceptBackoffTests
 {
     private const int DescriptorLimit = 128;
     private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(30);
@@ -31,7 +31,7 @@ public sealed partial class AcceptBackoffTests
         var clients = new List<Socket>();
         try
         {
-            int port = await ReadPortAsync(server);
+            int port = await EchoServerProcess.ReadPortAsync(server);
 
             // More clients than the server has descriptors for (a .NET process holds about 65 at rest): the later ones
             // wait in the listen backlog, which is 100 deep, more than the clients the server cannot take.
@@ -82,33 +82,8 @@ public sealed partial class AcceptBackoffTests
         }
     }
 
-    private static Process StartServerWithLimit(int descriptors)
-    {
-        string cli = Path.Combine(AppContext.BaseDirectory, "asyncnet.dll");
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"ulimit -n {descriptors} && exec dotnet \"{cli}\" echo-server --kind raw --host 127.0.0.1 --port 0");
-        return Process.Start(start) ?? throw new InvalidOperationException("Could not start the server process.");
-    }
-
-    private static async Task<int> ReadPortAsync(Process server)
-    {
-        while (await server.StandardOutput.ReadLineAsync().WaitAsync(s_limit) is { } line)
-        {
-            Match listening = ListeningLine().Match(line);
-            if (listening.Success)
-            {
-                return int.Parse(listening.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        throw new InvalidOperationException("The server exited before it listened.");
-    }
+    private static Process StartServerWithLimit(int descriptors) =>
+        EchoServerProcess.StartShell($"ulimit -n {descriptors} && exec dotnet \"{EchoServerProcess.CliPath}\" echo-server --kind raw --host 127.0.0.1 --port 0");
 
     private static string[] ErrorLines(StringWriter stderr)
     {
@@ -127,7 +102,4 @@ public sealed partial class AcceptBackoffTests
             await Task.Delay(20);
         }
     }
-
-    [GeneratedRegex(@"listening on .*:(?<port>\d+)")]
-    private static partial Regex ListeningLine();
 }
