@@ -34,7 +34,9 @@ public interface IStreamTransport : ITransport
     /// Inside a protocol callback (<c>ConnectionMade</c>, <c>DataReceived</c>, <c>BufferUpdated</c>,
     /// <c>EofReceived</c>) writes are gathered instead and sent together, in one system call, when the callback
     /// returns (or as soon as they exceed the high-water mark): a protocol that answers one read with many small
-    /// writes costs one send. Bytes are never reordered or lost by partial sends.
+    /// writes costs one send. A transport may send a large write at once even there (AsyncNet's socket transport does,
+    /// for 16 KiB or more with nothing gathered before it), since gathering it would copy it to save little. Bytes are
+    /// never reordered or lost by partial sends.
     /// </para>
     /// <para>
     /// After the peer broke the connection, or after the transport closed itself (an I/O error, or an EOF the

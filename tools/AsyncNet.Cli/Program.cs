@@ -7,7 +7,7 @@ namespace AsyncNet.Cli;
 /// <para>Commands (each takes <c>--help</c>; <c>asyncnet --version</c> prints the version):</para>
 /// <list type="bullet">
 /// <item><c>demo</c>: a framed echo server and pipelining clients on one loop, timers, cross-thread callbacks (<see cref="DemoCommand"/>).</item>
-/// <item><c>echo-server [--kind raw|stream|framed|socket|pipelines] [--host H] [--port P] [--tls CERT [--tls-key KEY]]</c>: an echo server until Ctrl-C or SIGTERM (<see cref="EchoServerCommand"/>).</item>
+/// <item><c>echo-server [--kind raw|stream|zerocopy|framed|socket|pipelines] [--host H] [--port P] [--tls CERT [--tls-key KEY]]</c>: an echo server until Ctrl-C or SIGTERM (<see cref="EchoServerCommand"/>).</item>
 /// <item><c>bench --port P [--host H] [--connections N] [--size B] [--depth D] [--seconds S] [--warmup S] [--framed] [--tls]</c>: a verifying echo load (<see cref="BenchCommand"/>).</item>
 /// <item><c>fuzz --port P [--host H] [--cases N] [--seconds S] [--frames F] [--seed X]</c>: property-based fuzzing of a framed echo server (<see cref="FuzzCommand"/>).</item>
 /// </list>

@@ -37,6 +37,7 @@ public static class EchoServers
         {
             EchoServerKind.Protocol => LoopEchoServer.StartAsync(new ProtocolEchoServer(options), host, port),
             EchoServerKind.Stream => LoopEchoServer.StartAsync(new StreamEchoServer(options), host, port),
+            EchoServerKind.ZeroCopy => LoopEchoServer.StartAsync(new ZeroCopyEchoServer(options), host, port),
             EchoServerKind.Framed => LoopEchoServer.StartAsync(new FramedEchoServer(options), host, port),
             EchoServerKind.Socket => ThreadPoolEchoServer.StartAsync(new SocketEchoServer(options), host, port),
             EchoServerKind.Pipelines => ThreadPoolEchoServer.StartAsync(new PipelinesEchoServer(options), host, port),

@@ -55,7 +55,7 @@ public sealed partial class EchoServerCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "echo-server", "--kind", "udp" }, "asyncnet: echo-server: --kind must be one of raw (or protocol), stream, framed, socket, pipelines (got 'udp')")]
+    [InlineData(new[] { "echo-server", "--kind", "udp" }, "asyncnet: echo-server: --kind must be one of raw (or protocol), stream, zerocopy, framed, socket, pipelines (got 'udp')")]
     [InlineData(new[] { "echo-server", "--port", "65536" }, "asyncnet: echo-server: --port must be a whole number from 0 to 65535 (got '65536')")]
     [InlineData(new[] { "echo-server", "--port" }, "asyncnet: echo-server: Required argument missing for option: '--port'.")]
     [InlineData(new[] { "echo-server", "--framed" }, "asyncnet: echo-server: Unrecognized command or argument '--framed'.")]

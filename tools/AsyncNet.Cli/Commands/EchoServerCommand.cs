@@ -8,7 +8,7 @@ using AsyncNet.Errors;
 namespace AsyncNet.Cli;
 
 /// <summary>
-/// <c>asyncnet echo-server [--kind raw|stream|framed|socket|pipelines] [--host 127.0.0.1] [--port P] [--tls CERT [--tls-key KEY]]</c>:
+/// <c>asyncnet echo-server [--kind raw|stream|zerocopy|framed|socket|pipelines] [--host 127.0.0.1] [--port P] [--tls CERT [--tls-key KEY]]</c>:
 /// runs an echo server until stopped (Ctrl-C or SIGTERM), then closes it gracefully.
 /// </summary>
 /// <remarks>
@@ -36,10 +36,10 @@ public static class EchoServerCommand
     {
         var kind = new Option<string>("--kind")
         {
-            Description = "raw: AsyncNet's protocol echo; stream: its stream echo; framed: its framed echo (4-byte big-endian length, then the payload); socket, pipelines: the .NET baselines.",
+            Description = "raw: AsyncNet's protocol echo; stream: its stream echo; zerocopy: its stream echo on lent buffers (ReadBufferedAsync, no copies); framed: its framed echo (4-byte big-endian length, then the payload); socket, pipelines: the .NET baselines.",
             DefaultValueFactory = _ => "raw",
         };
-        kind.CompletionSources.Add("raw", "stream", "framed", "socket", "pipelines");
+        kind.CompletionSources.Add("raw", "stream", "zerocopy", "framed", "socket", "pipelines");
         kind.Validators.Add(result =>
         {
             string? name = result.GetValueOrDefault<string>();
