@@ -195,6 +195,43 @@ public sealed partial class StreamWriter : IAsyncDisposable
     /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/> or <see cref="Close"/>.</exception>
     public void Write(ReadOnlyMemory<byte> data) => Write(data.Span);
 
+    /// <summary>Writes two buffers, in order, as one write: a frame's header and payload, without laying them out together.</summary>
+    /// <param name="first">The bytes to write first.</param>
+    /// <param name="second">The bytes to write after them.</param>
+    /// <remarks>
+    /// On the loop thread the transport queues or sends both before this returns (<see cref="IStreamTransport.Write(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>);
+    /// from another thread both are copied into one outbox entry, so other threads' writes never come between them.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/> or <see cref="Close"/>.</exception>
+    internal void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        if (_loop.IsOnLoopThread)
+        {
+            if (_outboxCount != 0)
+            {
+                FlushOutbox();
+            }
+
+            _transport.Write(first, second);
+            return;
+        }
+
+        lock (_lock)
+        {
+            ThrowIfWriteClosed();
+            int length = first.Length + second.Length;
+            if (length == 0)
+            {
+                return;
+            }
+
+            byte[] copy = RentCopy(length);
+            first.CopyTo(copy);
+            second.CopyTo(copy.AsSpan(first.Length));
+            EnqueueLocked(new OutboxEntry(OutboxCommand.Write, copy, length, null));
+        }
+    }
+
     /// <summary>Writes several buffers, in order, as one gathered send where possible (asyncio's <c>writelines</c>).</summary>
     /// <param name="buffers">The buffers.</param>
     /// <exception cref="ArgumentNullException"><paramref name="buffers"/> is null.</exception>

@@ -51,6 +51,21 @@ public interface IStreamTransport : ITransport
     /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/>, <see cref="ITransport.Close"/> or <see cref="Abort"/>.</exception>
     void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers);
 
+    /// <summary>Queues two buffers for sending, one after the other, as one write: a frame's header and its payload, say.</summary>
+    /// <param name="first">The bytes to send first.</param>
+    /// <param name="second">The bytes to send after them.</param>
+    /// <remarks>
+    /// Spares the caller laying the two out in one buffer first. AsyncNet's socket transport queues them together and sends
+    /// them in one send, as <see cref="WriteLines"/> does. The default writes them one after the other with
+    /// <see cref="Write(ReadOnlySpan{byte})"/>: the same bytes in the same order, but perhaps in two sends.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/>, <see cref="ITransport.Close"/> or <see cref="Abort"/>.</exception>
+    void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        Write(first);
+        Write(second);
+    }
+
     /// <summary>Closes the sending side once the buffer is flushed (half-close); reading goes on.</summary>
     /// <exception cref="NotSupportedException">The transport cannot half-close (<see cref="CanWriteEof"/> is false).</exception>
     void WriteEof();

@@ -83,16 +83,7 @@ internal sealed partial class SocketStreamTransport
     public void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers)
     {
         ArgumentNullException.ThrowIfNull(buffers);
-        _loop.VerifyAccess();
-        if (_writeClosedByUser)
-        {
-            ThrowWriteClosed();
-        }
-
-        // Every buffer is gathered, large ones too: the caller asked for one send.
-        bool writingLines = _writingLines;
-        _writingLines = true;
-        _callbackDepth++;
+        bool writingLines = BeginGather();
         try
         {
             foreach (ReadOnlyMemory<byte> buffer in buffers)
@@ -102,8 +93,23 @@ internal sealed partial class SocketStreamTransport
         }
         finally
         {
-            _writingLines = writingLines;
-            EndCallback();
+            EndGather(writingLines);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Both are queued together and leave in one send, as <see cref="WriteLines"/>' buffers do.</remarks>
+    public void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        bool writingLines = BeginGather();
+        try
+        {
+            Write(first);
+            Write(second);
+        }
+        finally
+        {
+            EndGather(writingLines);
         }
     }
 
@@ -141,6 +147,31 @@ internal sealed partial class SocketStreamTransport
     {
         _loop.VerifyAccess();
         _flow.SetLimits(high, low, _queue.Bytes);
+    }
+
+    /// <summary>
+    /// Opens a window in which every write is gathered, large ones too (the caller asked for one send), as inside a
+    /// protocol callback; <see cref="EndGather"/> closes it and, outermost, flushes.
+    /// </summary>
+    /// <returns>Whether a window was open already, for <see cref="EndGather"/>.</returns>
+    private bool BeginGather()
+    {
+        _loop.VerifyAccess();
+        if (_writeClosedByUser)
+        {
+            ThrowWriteClosed();
+        }
+
+        bool writingLines = _writingLines;
+        _writingLines = true;
+        _callbackDepth++;
+        return writingLines;
+    }
+
+    private void EndGather(bool writingLines)
+    {
+        _writingLines = writingLines;
+        EndCallback();
     }
 
     private static void ThrowWriteClosed() =>

@@ -115,7 +115,7 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
     // > 0 while a protocol callback runs: writes are queued and flushed when it returns.
     private int _callbackDepth;
 
-    // While WriteLines hands its buffers to Write: all of them are gathered, whatever their size.
+    // While WriteLines (or the two-buffer Write) hands its buffers to Write: all of them are gathered, whatever their size.
     private bool _writingLines;
 
     // The pool array that the span DataReceived is looking at points into, while that call runs.

@@ -405,6 +405,36 @@ public abstract class SocketStreamTransportTests : IDisposable
     });
 
     [Fact]
+    public void TwoPartWrite_IsGatheredWhole_InsideDataReceivedAndOut() => _test.Run(async () =>
+    {
+        byte[] large = RawPeer.Pattern(SocketStreamTransport.GatherLimit * 2, seed: 15);
+        var seenInside = new List<int>();
+        RecordingProtocol serverProtocol = new()
+        {
+            // Both parts wait for the callback to return, the large second one too: they leave in one send.
+            OnData = (p, _) =>
+            {
+                p.Transport.Write("head"u8, large);
+                seenInside.Add(p.Transport.WriteBufferSize);
+            },
+        };
+        Server server = await Family.CreateServerAsync(_test.Loop, () => serverProtocol, new ServerOptions { SendBufferSize = 1 << 20 });
+        (IStreamTransport client, RecordingProtocol protocol) = await Family.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+
+        client.Write("x"u8, "yz"u8);
+        await serverProtocol.WaitForBytesAsync(3);
+        await protocol.WaitForBytesAsync(4 + large.Length);
+
+        Assert.Equal("xyz"u8.ToArray(), serverProtocol.Received);
+        Assert.Equal([(byte)'h', (byte)'e', (byte)'a', (byte)'d', .. large], protocol.Received[..(4 + large.Length)]);
+        Assert.Equal(4 + large.Length, seenInside[0]);
+        Assert.Equal(0, client.WriteBufferSize);
+        client.Close();
+        await server.DisposeAsync();
+        Assert.Empty(_test.HandlerReports);
+    });
+
+    [Fact]
     public void ConnectionLost_RunsFromItsOwnCallbackExactlyOnce() => _test.Run(async () =>
     {
         Server server = await Family.CreateServerAsync(_test.Loop, () => new EchoProtocol());
