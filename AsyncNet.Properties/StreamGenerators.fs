@@ -75,6 +75,28 @@ type DrainCommand =
     /// Start a `DrainAsync` (and keep watching it).
     | Drain
 
+/// One lent read (`ReadBufferedAsync`) and how its bytes are given back (`AdvanceTo`).
+type LentStep =
+    { /// The read's minimum: it waits until this many bytes are buffered (or the stream ends).
+      Minimum: int
+      /// How many of the lent bytes are consumed (clamped to what was lent); `None`: all of them.
+      Consume: int option
+      /// Whether the lent bytes are written back before they are given back, as a zero-copy echo does.
+      Echo: bool
+      /// Whether they are given back by position (`AdvanceTo(SequencePosition)`) rather than by count.
+      ByPosition: bool
+      /// Loop iterations the reader idles before the read.
+      PauseBefore: int }
+
+/// A stream, how it is cut into received segments, and the lent reads a reader with `ReaderLimit` makes of it.
+type LentReadScenario =
+    { Bytes: byte array
+      Cuts: Chunking
+      Loans: LentStep list
+      ReaderLimit: int
+      /// Whether the reader compacts small segments into one array; without, loans span real array boundaries.
+      Compact: bool }
+
 /// Generators for stream scenarios.
 [<RequireQualifiedAccess>]
 module StreamGen =
@@ -217,4 +239,48 @@ module StreamGen =
 
             let! commands = Gen.listOfLength count command
             return high, low, commands
+        }
+
+    /// Lent-read scenarios: limits of 4 to 40 bytes, streams of up to 600 bytes in any chunking, up to 30 lent reads
+    /// with minimums from one byte to four times the limit, consuming all, some or none of what they are lent.
+    let lentScenario: Gen<LentReadScenario> =
+        gen {
+            let! limit = Gen.choose (4, 40)
+            let! length = Gen.choose (0, 600)
+            let! bytes = Gen.arrayOfLength length (Gen.choose (0, 255) |> Gen.map byte)
+            let! chunking = Generators.chunking length
+            let! count = Gen.choose (1, 30)
+
+            let step =
+                gen {
+                    let! minimum =
+                        Gen.frequency [ 4, Gen.choose (1, 8); 2, Gen.choose (1, 2 * limit); 1, Gen.choose (1, 4 * limit) ]
+
+                    let! consume =
+                        Gen.frequency
+                            [ 3, Gen.constant None
+                              3, Gen.choose (1, 3 * limit) |> Gen.map Some
+                              1, Gen.constant (Some 0) ]
+
+                    let! echo = Gen.elements [ true; false ]
+                    let! byPosition = Gen.elements [ true; false ]
+                    let! pause = readerPause
+
+                    return
+                        { Minimum = minimum
+                          Consume = consume
+                          Echo = echo
+                          ByPosition = byPosition
+                          PauseBefore = pause }
+                }
+
+            let! loans = Gen.listOfLength count step
+            let! compact = Gen.elements [ true; false ]
+
+            return
+                { Bytes = bytes
+                  Cuts = chunking
+                  Loans = loans
+                  ReaderLimit = limit
+                  Compact = compact }
         }

@@ -170,14 +170,14 @@ module StreamProperties =
     let private write (writer: StreamWriter) (bytes: byte array) = writer.Write(ReadOnlySpan bytes)
 
     /// Runs `work` on `loop` until it completes; a stuck run stops after `seconds` and fails instead of hanging.
-    let private runWithin (seconds: float) (loop: EventLoop) (work: unit -> Task<'T>) : 'T =
+    let internal runWithin (seconds: float) (loop: EventLoop) (work: unit -> Task<'T>) : 'T =
         let guard = loop.CallLater(TimeSpan.FromSeconds seconds, Action loop.Stop)
         let result = loop.RunUntilComplete(loop.CreateTask(Func<Task<'T>> work))
         guard.Cancel()
         result
 
     /// In-memory runs take milliseconds: 10 s means stuck.
-    let private runBounded loop work = runWithin 10.0 loop work
+    let internal runBounded loop work = runWithin 10.0 loop work
 
     /// Makes one call on `reader`, turning its outcome into a `ReadResult`.
     let private call (loop: EventLoop) (reader: StreamReader) (step: ReadStep) : Task<ReadResult> =

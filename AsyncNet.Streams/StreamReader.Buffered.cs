@@ -38,7 +38,7 @@ public sealed partial class StreamReader
 
     /// <summary>Tries to finish a buffered read from what <see cref="PeekBuffered"/> shows.</summary>
     /// <param name="reader">The reader; the read in progress is the caller's, so it may peek and consume.</param>
-    /// <param name="state">The state given to <see cref="ReadBufferedAsync"/>.</param>
+    /// <param name="state">The state given to <see cref="ReadBufferedAsync{T}(PendingRead{T}, BufferedAttempt{T}, object?, CancellationToken)"/>.</param>
     /// <param name="result">The result, when finished.</param>
     /// <param name="needed">
     /// When not finished: how many bytes, counted from the first unconsumed one, must be buffered for the next try to
@@ -61,7 +61,7 @@ public sealed partial class StreamReader
         return Run(pending, BufferedReads<T>.Attempt, ref request, cancellationToken);
     }
 
-    /// <summary>Makes the reusable waiter a caller of <see cref="ReadBufferedAsync"/> keeps for its result type.</summary>
+    /// <summary>Makes the reusable waiter a caller of <see cref="ReadBufferedAsync{T}(PendingRead{T}, BufferedAttempt{T}, object?, CancellationToken)"/> keeps for its result type.</summary>
     /// <returns>A waiter bound to this reader.</returns>
     internal PendingRead<T> CreatePendingRead<T>() => new(this);
 

@@ -24,6 +24,8 @@
 // - Zero-copy reads (StreamReader.Buffered.cs, internal, for framing): a read operation peeks at the queue as a
 //   ReadOnlySequence over its arrays and consumes what it used; consumed bytes leave _unread at once but their arrays
 //   stay (_held) until the next read prepares, so the views it handed out stay valid until then.
+// - Lent reads (StreamReader.Lent.cs, public): ReadBufferedAsync hands the caller the same kind of view and keeps the
+//   reader busy (ReadLent) until the caller's AdvanceTo says how much it consumed; those arrays go back at once.
 
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
@@ -115,7 +117,8 @@ public sealed partial class StreamReader
     // 1 while a flow-control re-check is queued on the loop for a consumer on another thread.
     private int _flowUpdateScheduled;
 
-    // 1 from the start of a read until its result is observed (GetResult of a pending read).
+    // ReadIdle, ReadActive from the start of a read until its result is observed (GetResult of a pending read), or
+    // ReadLent from then on after a ReadBufferedAsync until its AdvanceTo (StreamReader.Lent.cs): no read may start.
     private int _readInProgress;
 
     // Set on the loop thread before the channel is completed; a consumer reads them *before* draining the channel,
@@ -128,6 +131,9 @@ public sealed partial class StreamReader
 
     // Loop-owned.
     private IStreamTransport? _transport;
+
+    // While Publish hands a segment to the channel, where a read waiting on the loop thread continues inline.
+    private bool _publishing;
 
     private PendingRead<int>? _pendingInto;
     private PendingRead<byte[]>? _pendingBytes;
@@ -317,14 +323,15 @@ public sealed partial class StreamReader
     }
 
     /// <inheritdoc/>
-    /// <returns>For example "StreamReader(Buffered=12, Limit=65536, Paused, Eof)".</returns>
+    /// <returns>For example "StreamReader(Buffered=12, Limit=65536, Paused, Eof)"; "Lent=N" while <see cref="ReadBufferedAsync(CancellationToken)"/> lends N bytes.</returns>
     public override string ToString()
     {
         string paused = _paused ? ", Paused" : string.Empty;
         string eof = _eof ? ", Eof" : string.Empty;
         string failed = _exception is { } error ? $", Exception={error.GetType().Name}" : string.Empty;
         string waiting = Volatile.Read(ref _need) is > 0 and var need ? $", Waiting={(need == long.MaxValue ? "Eof" : need)}" : string.Empty;
-        return $"StreamReader(Buffered={BufferedBytes}, Limit={_limit}{paused}{eof}{failed}{waiting})";
+        string lent = Volatile.Read(ref _readInProgress) == ReadLent ? $", Lent={Volatile.Read(ref _lentLength)}" : string.Empty;
+        return $"StreamReader(Buffered={BufferedBytes}, Limit={_limit}{paused}{eof}{failed}{waiting}{lent})";
     }
 
     // ---- Producer half: loop thread only. ----
@@ -339,8 +346,20 @@ public sealed partial class StreamReader
         Interlocked.Add(ref _unread, segment.Length);
         Volatile.Write(ref _announced, _announced + 1);
 
-        // A read waiting on the loop thread finishes inside this call (synchronous continuation).
-        if (!_channel.Writer.TryWrite(segment))
+        // A read waiting on the loop thread finishes inside this call (synchronous continuation), and its handler may go
+        // on reading what this segment brought; the flow-control check below sees where it stopped.
+        bool written;
+        _publishing = true;
+        try
+        {
+            written = _channel.Writer.TryWrite(segment);
+        }
+        finally
+        {
+            _publishing = false;
+        }
+
+        if (!written)
         {
             Volatile.Write(ref _announced, _announced - 1);
             Interlocked.Add(ref _unread, -segment.Length);
@@ -428,7 +447,14 @@ public sealed partial class StreamReader
     {
         if (_loop.IsOnLoopThread)
         {
-            UpdateFlowControl();
+            // A consumer running inside Publish: Publish checks once it returns. Checking now would pause reading at the
+            // first read of a large segment and resume it at the last, two system calls for a segment the consumer
+            // finishes before the transport could read again anyway.
+            if (!_publishing)
+            {
+                UpdateFlowControl();
+            }
+
             return;
         }
 
@@ -447,14 +473,17 @@ public sealed partial class StreamReader
 
     private void BeginRead()
     {
-        if (Interlocked.Exchange(ref _readInProgress, 1) != 0)
+        int state = Interlocked.CompareExchange(ref _readInProgress, ReadActive, ReadIdle);
+        if (state != ReadIdle)
         {
-            throw new InvalidOperationException("Another read is already in progress on this StreamReader: it supports one read at a time.");
+            throw new InvalidOperationException(state == ReadLent
+                ? "The bytes ReadBufferedAsync lent are not given back yet: call AdvanceTo before the next read."
+                : "Another read is already in progress on this StreamReader: it supports one read at a time.");
         }
     }
 
-    /// <summary>Ends the read in progress; the next read may start.</summary>
-    internal void EndRead() => Volatile.Write(ref _readInProgress, 0);
+    /// <summary>Ends the read in progress; the next read may start, unless it lent bytes (then AdvanceTo ends the loan).</summary>
+    internal void EndRead() => Volatile.Write(ref _readInProgress, _lending ? ReadLent : ReadIdle);
 
     /// <summary>A read stopped waiting (finished, failed or was cancelled): it needs nothing any more.</summary>
     internal void EndWait() => SetNeed(0);

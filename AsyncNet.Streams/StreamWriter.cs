@@ -13,6 +13,7 @@
 // - Loss: ConnectionLost wakes drainers (with the error, or ConnectionResetException: the buffered bytes were dropped)
 //   and completes WaitClosedAsync (with the error, if any).
 
+using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using AsyncNet.Buffers;
@@ -53,6 +54,9 @@ public sealed partial class StreamWriter : IAsyncDisposable
     private readonly Queue<OutboxEntry> _outbox = new();
     private readonly List<OutboxEntry> _replaying = [];
     private readonly List<ReadOnlyMemory<byte>> _gather = [];
+
+    // Loop-owned: the segments of a multi-segment sequence being written, handed to the transport without allocating.
+    private SequenceSegments? _segments;
 
     // Entries in _outbox; read without the lock on the loop thread's fast path.
     private volatile int _outboxCount;
@@ -140,9 +144,49 @@ public sealed partial class StreamWriter : IAsyncDisposable
                 return;
             }
 
-            byte[] copy = data.Length <= BufferPool.MaximumLength ? _pool.Rent(data.Length) : new byte[data.Length];
+            byte[] copy = RentCopy(data.Length);
             data.CopyTo(copy);
             EnqueueLocked(new OutboxEntry(OutboxCommand.Write, copy, data.Length, null));
+        }
+    }
+
+    /// <summary>Writes <paramref name="data"/>, in one or several segments, as one write; never blocks. An empty sequence does nothing.</summary>
+    /// <param name="data">
+    /// The bytes, for example what <see cref="StreamReader.ReadBufferedAsync(CancellationToken)"/> lent: every byte has been
+    /// sent or copied when this returns, so the caller may give them back (or reuse them) at once.
+    /// </param>
+    /// <remarks>
+    /// On the loop thread the segments go to the transport as one gathered write (a single segment as
+    /// <see cref="Write(ReadOnlySpan{byte})"/> does), sent from where they lie unless the transport has to keep them.
+    /// From another thread the sequence is copied into one outbox entry, so writes from other threads never split it.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/> or <see cref="Close"/>.</exception>
+    public void Write(in ReadOnlySequence<byte> data)
+    {
+        if (data.IsSingleSegment)
+        {
+            Write(data.FirstSpan);
+            return;
+        }
+
+        if (_loop.IsOnLoopThread)
+        {
+            if (_outboxCount != 0)
+            {
+                FlushOutbox();
+            }
+
+            _transport.WriteLines((_segments ??= new SequenceSegments()).Over(data));
+            return;
+        }
+
+        lock (_lock)
+        {
+            ThrowIfWriteClosed();
+            int length = checked((int)data.Length);
+            byte[] copy = RentCopy(length);
+            data.CopyTo(copy);
+            EnqueueLocked(new OutboxEntry(OutboxCommand.Write, copy, length, null));
         }
     }
 
@@ -150,6 +194,43 @@ public sealed partial class StreamWriter : IAsyncDisposable
     /// <param name="data">The bytes; copied if they cannot be sent at once.</param>
     /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/> or <see cref="Close"/>.</exception>
     public void Write(ReadOnlyMemory<byte> data) => Write(data.Span);
+
+    /// <summary>Writes two buffers, in order, as one write: a frame's header and payload, without laying them out together.</summary>
+    /// <param name="first">The bytes to write first.</param>
+    /// <param name="second">The bytes to write after them.</param>
+    /// <remarks>
+    /// On the loop thread the transport queues or sends both before this returns (<see cref="IStreamTransport.Write(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>);
+    /// from another thread both are copied into one outbox entry, so other threads' writes never come between them.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/> or <see cref="Close"/>.</exception>
+    internal void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        if (_loop.IsOnLoopThread)
+        {
+            if (_outboxCount != 0)
+            {
+                FlushOutbox();
+            }
+
+            _transport.Write(first, second);
+            return;
+        }
+
+        lock (_lock)
+        {
+            ThrowIfWriteClosed();
+            int length = first.Length + second.Length;
+            if (length == 0)
+            {
+                return;
+            }
+
+            byte[] copy = RentCopy(length);
+            first.CopyTo(copy);
+            second.CopyTo(copy.AsSpan(first.Length));
+            EnqueueLocked(new OutboxEntry(OutboxCommand.Write, copy, length, null));
+        }
+    }
 
     /// <summary>Writes several buffers, in order, as one gathered send where possible (asyncio's <c>writelines</c>).</summary>
     /// <param name="buffers">The buffers.</param>
@@ -392,6 +473,9 @@ public sealed partial class StreamWriter : IAsyncDisposable
 
     private static ConnectionResetException LostException(Exception? cause = null) =>
         new("Connection lost: the stream's connection is closed.", innerException: cause);
+
+    /// <summary>An array for an outbox copy of <paramref name="length"/> bytes: pooled unless too large for the pool.</summary>
+    private byte[] RentCopy(int length) => length <= BufferPool.MaximumLength ? _pool.Rent(length) : new byte[length];
 
     private void ThrowIfWriteClosed()
     {

@@ -34,7 +34,9 @@ public interface IStreamTransport : ITransport
     /// Inside a protocol callback (<c>ConnectionMade</c>, <c>DataReceived</c>, <c>BufferUpdated</c>,
     /// <c>EofReceived</c>) writes are gathered instead and sent together, in one system call, when the callback
     /// returns (or as soon as they exceed the high-water mark): a protocol that answers one read with many small
-    /// writes costs one send. Bytes are never reordered or lost by partial sends.
+    /// writes costs one send. A transport may send a large write at once even there (AsyncNet's socket transport does,
+    /// for 16 KiB or more with nothing gathered before it), since gathering it would copy it to save little. Bytes are
+    /// never reordered or lost by partial sends.
     /// </para>
     /// <para>
     /// After the peer broke the connection, or after the transport closed itself (an I/O error, or an EOF the
@@ -48,6 +50,21 @@ public interface IStreamTransport : ITransport
     /// <param name="buffers">The buffers, in order.</param>
     /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/>, <see cref="ITransport.Close"/> or <see cref="Abort"/>.</exception>
     void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers);
+
+    /// <summary>Queues two buffers for sending, one after the other, as one write: a frame's header and its payload, say.</summary>
+    /// <param name="first">The bytes to send first.</param>
+    /// <param name="second">The bytes to send after them.</param>
+    /// <remarks>
+    /// Spares the caller laying the two out in one buffer first. AsyncNet's socket transport queues them together and sends
+    /// them in one send, as <see cref="WriteLines"/> does. The default writes them one after the other with
+    /// <see cref="Write(ReadOnlySpan{byte})"/>: the same bytes in the same order, but perhaps in two sends.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/>, <see cref="ITransport.Close"/> or <see cref="Abort"/>.</exception>
+    void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        Write(first);
+        Write(second);
+    }
 
     /// <summary>Closes the sending side once the buffer is flushed (half-close); reading goes on.</summary>
     /// <exception cref="NotSupportedException">The transport cannot half-close (<see cref="CanWriteEof"/> is false).</exception>

@@ -7,12 +7,21 @@ namespace AsyncNet.Transports;
 
 internal sealed partial class SocketStreamTransport
 {
+    /// <summary>
+    /// The smallest write a protocol callback sends at once rather than gathers, when nothing is gathered before it:
+    /// 16 KiB. Gathering exists for small writes, whose system calls cost more than copying them into the queue (one send
+    /// per small frame was ruinous); a write this large is worth a send of its own, and gathering it would copy every
+    /// byte (a 64 KiB stream echo copied each message into the queue only to send it at once, as its drain asked).
+    /// </summary>
+    internal const int GatherLimit = 16 * 1024;
+
     /// <inheritdoc/>
     /// <remarks>
     /// <para>
     /// Outside a protocol callback, a write with nothing queued is sent at once and only what the kernel does not
     /// take is copied and queued. Inside <c>ConnectionMade</c>, <c>DataReceived</c>, <c>BufferUpdated</c> or
-    /// <c>EofReceived</c> the bytes are queued and sent, together with the others, when the callback returns.
+    /// <c>EofReceived</c> the bytes are queued and sent, together with the others, when the callback returns; except a
+    /// write of <see cref="GatherLimit"/> bytes or more with nothing queued before it, which is sent at once as outside.
     /// </para>
     /// <para>
     /// After the peer broke the connection, or after the transport closed itself, a write is dropped silently: the loss
@@ -32,7 +41,7 @@ internal sealed partial class SocketStreamTransport
             return;
         }
 
-        if (_callbackDepth > 0)
+        if (_callbackDepth > 0 && (data.Length < GatherLimit || !_queue.IsEmpty || _writingLines))
         {
             Defer(data);
             return;
@@ -75,13 +84,7 @@ internal sealed partial class SocketStreamTransport
     public void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers)
     {
         ArgumentNullException.ThrowIfNull(buffers);
-        _loop.VerifyAccess();
-        if (_writeClosedByUser)
-        {
-            ThrowWriteClosed();
-        }
-
-        _callbackDepth++;
+        bool writingLines = BeginGather();
         try
         {
             foreach (ReadOnlyMemory<byte> buffer in buffers)
@@ -91,7 +94,23 @@ internal sealed partial class SocketStreamTransport
         }
         finally
         {
-            EndCallback();
+            EndGather(writingLines);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Both are queued together and leave in one send, as <see cref="WriteLines"/>' buffers do.</remarks>
+    public void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        bool writingLines = BeginGather();
+        try
+        {
+            Write(first);
+            Write(second);
+        }
+        finally
+        {
+            EndGather(writingLines);
         }
     }
 
@@ -129,6 +148,31 @@ internal sealed partial class SocketStreamTransport
     {
         _loop.VerifyAccess();
         _flow.SetLimits(high, low, _queue.Bytes);
+    }
+
+    /// <summary>
+    /// Opens a window in which every write is gathered, large ones too (the caller asked for one send), as inside a
+    /// protocol callback; <see cref="EndGather"/> closes it and, outermost, flushes.
+    /// </summary>
+    /// <returns>Whether a window was open already, for <see cref="EndGather"/>.</returns>
+    private bool BeginGather()
+    {
+        _loop.VerifyAccess();
+        if (_writeClosedByUser)
+        {
+            ThrowWriteClosed();
+        }
+
+        bool writingLines = _writingLines;
+        _writingLines = true;
+        _callbackDepth++;
+        return writingLines;
+    }
+
+    private void EndGather(bool writingLines)
+    {
+        _writingLines = writingLines;
+        EndCallback();
     }
 
     private static void ThrowWriteClosed() =>

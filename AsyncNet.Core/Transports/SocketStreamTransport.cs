@@ -11,7 +11,9 @@
 //   (ConnectionMade, DataReceived/BufferUpdated, EofReceived) are queued, not sent, and the queue is flushed once
 //   when the callback returns: a protocol that answers one read with many writes makes one system call. A
 //   deferred write of bytes that lie in the read buffer DataReceived was given is queued without a copy (a
-//   borrowed segment), and copied only if the flush leaves it unsent.
+//   borrowed segment), and copied only if the flush leaves it unsent. A large write (GatherLimit, 16 KiB, or more)
+//   with nothing queued before it is not deferred: it goes to the socket at once, as outside a callback, so its bytes
+//   are copied only if the kernel leaves some (gathering it would copy them all to save at most one send).
 // - Closing: ConnectionLost always runs from its own loop callback (never inside Close/Abort or a read), exactly
 //   once; the socket is unregistered first and disposed right after ConnectionLost returns.
 // - State: _state is Open → Closing (Close called, flushing; with a CloseTimeout a timer aborts a flush that outlasts
@@ -45,7 +47,8 @@ namespace AsyncNet.Transports;
 /// <para>
 /// Writes made inside <c>ConnectionMade</c>, <c>DataReceived</c>, <c>BufferUpdated</c> or <c>EofReceived</c> are
 /// gathered and handed to the OS in one send when that callback returns (or earlier, as soon as they exceed the
-/// high-water mark). Elsewhere a write with nothing queued is sent at once.
+/// high-water mark); a write of 16 KiB or more with nothing gathered before it is sent at once instead. Elsewhere a
+/// write with nothing queued is sent at once.
 /// </para>
 /// <para>All members must be called on the loop's thread.</para>
 /// </remarks>
@@ -111,6 +114,9 @@ internal sealed partial class SocketStreamTransport : IStreamTransport
 
     // > 0 while a protocol callback runs: writes are queued and flushed when it returns.
     private int _callbackDepth;
+
+    // While WriteLines (or the two-buffer Write) hands its buffers to Write: all of them are gathered, whatever their size.
+    private bool _writingLines;
 
     // The pool array that the span DataReceived is looking at points into, while that call runs.
     private byte[]? _currentReadBuffer;

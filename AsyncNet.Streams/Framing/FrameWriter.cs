@@ -7,7 +7,8 @@ namespace AsyncNet.Streams.Framing;
 
 // Maintainer's overview. A frame goes out as one gathered write without copying its payload: FrameEncoder writes the
 // header and the trailer into a small scratch array kept by this writer, and the parts (header, payload segments,
-// trailer) go to the transport together. Reusing the scratch is safe because the transport has taken or copied every
+// trailer) go to the transport together; on the loop thread a frame without a trailer goes as a two-part write
+// (header, payload), which costs no enumeration of parts, and a small frame with a trailer is laid out whole first. Reusing the scratch is safe because the transport has taken or copied every
 // byte before the write returns: on the loop thread StreamWriter.WriteLines hands the parts to the transport's
 // WriteLines, which queues them (copying) and sends them in one system call as it returns; from another thread
 // StreamWriter copies a write into its outbox before returning. Off the loop the frame is first laid out in one pooled
@@ -44,7 +45,7 @@ public sealed class FrameWriter
     private readonly byte[] _scratch;
     private readonly FrameParts _parts = new();
 
-    // Frames up to this size (header, payload, trailer) are encoded whole into _small and written once.
+    // Frames with a checksum trailer up to this size (header, payload, trailer) are encoded whole into _small and written once.
     private const int SmallFrameLimit = 2048;
     private byte[]? _small;
 
@@ -80,19 +81,10 @@ public sealed class FrameWriter
     /// <exception cref="InvalidOperationException">The writer was closed or half-closed (<see cref="StreamWriter.Close"/>, <see cref="StreamWriter.WriteEof"/>).</exception>
     public void Write(uint type, ReadOnlyMemory<byte> payload)
     {
-        // A small frame costs less laid out whole and written once than handed over as three parts: the copy is
-        // cheaper than two more transport writes (the echo benchmark's pipelined small frames showed it).
-        if (payload.Length <= SmallFrameLimit - _format.MaxHeaderLength - _format.ChecksumLength && _writer.Loop.IsOnLoopThread)
+        if (!TryWriteOnLoop(type, payload.Span))
         {
-            _small ??= new byte[SmallFrameLimit];
-            int length = _encoder.Encode(_small, type, payload.Span);
-            _writer.Write(_small.AsSpan(0, length));
-            return;
+            WriteGathered(type, payload);
         }
-
-        _parts.Clear();
-        _encoder.EncodeGathered(type, payload, _scratch, _parts);
-        WriteParts();
     }
 
     /// <summary>Writes one frame, whose payload may lie in several segments (a frame read by a <see cref="FrameReader"/>, say); never blocks.</summary>
@@ -106,7 +98,11 @@ public sealed class FrameWriter
         ReadOnlySequence<byte> payload = frame.Payload;
         if (payload.IsSingleSegment)
         {
-            Write(frame.Type, payload.First);
+            if (!TryWriteOnLoop(frame.Type, payload.FirstSpan))
+            {
+                WriteGathered(frame.Type, payload.First);
+            }
+
             return;
         }
 
@@ -185,6 +181,46 @@ public sealed class FrameWriter
     /// <summary>Shows the format and the connection's writer, e.g. "FrameWriter(Length=u32 BE at 0, ...; StreamWriter(Buffered=0))".</summary>
     /// <returns>The description.</returns>
     public override string ToString() => $"FrameWriter({_format}; {_writer})";
+
+    /// <summary>
+    /// Writes a frame with a contiguous payload on the loop thread without laying it out first, when it can: the header
+    /// from the scratch buffer and the payload from where it lies go to the transport as one two-part write, so the
+    /// payload is copied once at most (into the transport's queue, when the write is gathered). A frame with a checksum
+    /// trailer, if small, is laid out whole and written once: cheaper than a three-part write.
+    /// </summary>
+    /// <returns>Whether the frame was written; <see langword="false"/> off the loop thread, or for a large frame with a trailer.</returns>
+    private bool TryWriteOnLoop(uint type, ReadOnlySpan<byte> payload)
+    {
+        if (!_writer.Loop.IsOnLoopThread)
+        {
+            return false;
+        }
+
+        if (_format.ChecksumLength == 0)
+        {
+            int headerLength = _encoder.WriteHeader(_scratch, type, payload.Length);
+            _writer.Write(_scratch.AsSpan(0, headerLength), payload);
+            return true;
+        }
+
+        if (payload.Length <= SmallFrameLimit - _format.MaxHeaderLength - _format.ChecksumLength)
+        {
+            _small ??= new byte[SmallFrameLimit];
+            int length = _encoder.Encode(_small, type, payload);
+            _writer.Write(_small.AsSpan(0, length));
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Writes a frame with a contiguous payload as its parts (header, payload, trailer), the payload where it lies.</summary>
+    private void WriteGathered(uint type, ReadOnlyMemory<byte> payload)
+    {
+        _parts.Clear();
+        _encoder.EncodeGathered(type, payload, _scratch, _parts);
+        WriteParts();
+    }
 
     /// <summary>Hands the frame in <see cref="_parts"/> to the connection as one write.</summary>
     private void WriteParts()

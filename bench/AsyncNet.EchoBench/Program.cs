@@ -10,7 +10,7 @@ namespace AsyncNet.EchoBench;
 /// <code>
 /// compare [--seconds 5] [--warmup 1] [--rounds 3] [--connections 50] [--kinds protocol,stream,...] [--scenarios 64x1,64x16,1024x16]
 ///         [--quiet-max 20] [--quiet-timeout 60]   before each run, wait for other processes to use under 20 % of one CPU (0: don't wait)
-/// server --port P [--kind protocol|stream|framed|socket|pipelines] [--host 127.0.0.1]   a standalone echo server, for echo-harness
+/// server --port P [--kind protocol|stream|zerocopy|framed|socket|pipelines] [--host 127.0.0.1]   a standalone echo server, for echo-harness
 /// </code>
 /// </summary>
 public static class Program
@@ -40,7 +40,7 @@ public static class Program
     {
         Console.Error.WriteLine($"AsyncNet.EchoBench: {problem}");
         Console.Error.WriteLine("usage: AsyncNet.EchoBench compare [--seconds S] [--warmup S] [--rounds N] [--connections C] [--kinds K,K,...] [--scenarios SIZExDEPTH,...] [--quiet-max PCT] [--quiet-timeout S]");
-        Console.Error.WriteLine("       AsyncNet.EchoBench server --port P [--kind protocol|stream|framed|socket|pipelines] [--host 127.0.0.1]");
+        Console.Error.WriteLine("       AsyncNet.EchoBench server --port P [--kind protocol|stream|zerocopy|framed|socket|pipelines] [--host 127.0.0.1]");
         return 2;
     }
 
@@ -164,11 +164,12 @@ public static class Program
             : throw new FormatException($"a scenario is SIZExDEPTH, e.g. 64x16 (got '{text}')");
     }
 
-    /// <summary>The baseline each kind is compared with: protocol with Socket, stream with Pipelines, framed with stream.</summary>
+    /// <summary>The baseline each kind is compared with: protocol with Socket, stream with Pipelines, zero-copy and framed with stream.</summary>
     private static EchoServerKind? BaselineOf(EchoServerKind kind) => kind switch
     {
         EchoServerKind.Protocol => EchoServerKind.Socket,
         EchoServerKind.Stream => EchoServerKind.Pipelines,
+        EchoServerKind.ZeroCopy => EchoServerKind.Stream,
         EchoServerKind.Framed => EchoServerKind.Stream,
         _ => null,
     };

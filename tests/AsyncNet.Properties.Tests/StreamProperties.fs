@@ -35,3 +35,11 @@ let ``no byte lost over real loopback sockets with a tiny send buffer and a smal
 
     Soak.forAll (Arb.fromGen (Gen.zip (StreamGen.partialWrites 200000) readSizes)) (fun (scenario, sizes) ->
         StreamProperties.loopbackDeliversConcatenation scenario sizes)
+
+[<ScaledProperty(200)>]
+let ``a lent read shows the next bytes in place and gives back exactly what it consumed, for any chunking, consumer on the loop`` () =
+    Prop.forAll (Arb.fromGen StreamGen.lentScenario) (LentReadProperties.lentReadsMatchTheStream true)
+
+[<ScaledProperty(40)>]
+let ``a lent read shows the next bytes in place and gives back exactly what it consumed, for any chunking, consumer on the thread pool`` () =
+    Prop.forAll (Arb.fromGen StreamGen.lentScenario) (LentReadProperties.lentReadsMatchTheStream false)

@@ -140,14 +140,19 @@ public sealed class StreamServerTests : IDisposable
     {
         _test.Run(async () =>
         {
-            // Between the default marks (16 KiB low, 64 KiB high): deferred whole, and above the low mark.
+            // Between the default marks (16 KiB low, 64 KiB high): deferred whole, and above the low mark. Written in
+            // pieces below the transport's gather limit: a single write that large would be sent at once, not deferred.
             byte[] answer = Bytes.Random(40 * 1024);
             var observed = new TaskCompletionSource<(int Deferred, bool DrainedAtOnce, int After)>();
             await using StreamServer server = await StreamFamily.Tcp4.StartServerAsync(_test.Loop, async (reader, writer) =>
             {
                 // A read waiting on the loop thread continues inside the transport's read callback.
                 await reader.ReadExactlyAsync(1);
-                writer.Write(answer);
+                for (int offset = 0; offset < answer.Length; offset += 8 * 1024)
+                {
+                    writer.Write(answer.AsSpan(offset, 8 * 1024));
+                }
+
                 int deferred = writer.Transport.WriteBufferSize;
                 ValueTask drain = writer.DrainAsync();
                 observed.SetResult((deferred, drain.IsCompletedSuccessfully, writer.Transport.WriteBufferSize));
@@ -165,6 +170,42 @@ public sealed class StreamServerTests : IDisposable
             Assert.True(deferred == answer.Length, $"The write inside the read callback is deferred, not sent: {deferred} buffered");
             Assert.True(drainedAtOnce, "The drain sends the deferred bytes rather than waiting for the callback to return");
             Assert.Equal(0, after);
+            Assert.Equal(answer, await reader.ReadExactlyAsync(answer.Length));
+        });
+    }
+
+    [Fact]
+    public void Handler_LargeWriteInsideTheReadCallback_IsSentAtOnceWithoutACopyInTheQueue()
+    {
+        _test.Run(async () =>
+        {
+            // The canonical echo of a large message: the write is not deferred (it would be copied into the transport's
+            // queue only for the drain to send it at once), so nothing is buffered after it and the drain has no work.
+            byte[] answer = Bytes.Random(64 * 1024);
+            var observed = new TaskCompletionSource<(int Buffered, bool DrainedAtOnce)>();
+            await using StreamServer server = await StreamFamily.Tcp4.StartServerAsync(
+                _test.Loop,
+                async (reader, writer) =>
+                {
+                    await reader.ReadExactlyAsync(1);
+                    writer.Write(answer);
+                    int buffered = writer.Transport.WriteBufferSize;
+                    ValueTask drain = writer.DrainAsync();
+                    observed.SetResult((buffered, drain.IsCompletedSuccessfully));
+                    await drain;
+                },
+                serverOptions: new ServerOptions { SendBufferSize = 1 << 20 });
+
+            (StreamReader reader, StreamWriter writer) = await StreamFamily.Tcp4.OpenAsync(_test.Loop, server);
+            while (server.ActiveHandlers == 0)
+            {
+                await _test.YieldAsync(1);
+            }
+
+            writer.Write("x"u8);
+            (int buffered, bool drainedAtOnce) = await observed.Task;
+            Assert.Equal(0, buffered);
+            Assert.True(drainedAtOnce, "Nothing is left for the drain to wait for");
             Assert.Equal(answer, await reader.ReadExactlyAsync(answer.Length));
         });
     }

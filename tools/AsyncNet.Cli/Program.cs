@@ -7,7 +7,7 @@ namespace AsyncNet.Cli;
 /// <para>Commands (each takes <c>--help</c>; <c>asyncnet --version</c> prints the version):</para>
 /// <list type="bullet">
 /// <item><c>demo</c>: a framed echo server and pipelining clients on one loop, timers, cross-thread callbacks (<see cref="DemoCommand"/>).</item>
-/// <item><c>echo-server [--kind raw|stream|framed|socket|pipelines] [--host H] [--port P] [--tls CERT [--tls-key KEY]]</c>: an echo server until Ctrl-C or SIGTERM (<see cref="EchoServerCommand"/>).</item>
+/// <item><c>echo-server [--kind raw|stream|zerocopy|framed|socket|pipelines] [--host H] [--port P] [--tls CERT [--tls-key KEY]]</c>: an echo server until Ctrl-C or SIGTERM (<see cref="EchoServerCommand"/>).</item>
 /// <item><c>bench --port P [--host H] [--connections N] [--size B] [--depth D] [--seconds S] [--warmup S] [--framed] [--tls]</c>: a verifying echo load (<see cref="BenchCommand"/>).</item>
 /// <item><c>fuzz --port P [--host H] [--format SPEC | --lines [--max-line N]] [--fault SPEC] [--cases N] [--seconds S] [--messages M] [--seed X] [--replay FILE]</c>: property-based fuzzing of an echo server of any length-field framing or of lines (<see cref="FuzzCommand"/>).</item>
 /// <item><c>proxy --upstream HOST:PORT|unix:PATH [--listen HOST:PORT|unix:PATH] [--fault SPEC] [--fault-up SPEC] [--fault-down SPEC]</c>: a fault-injecting proxy until Ctrl-C or SIGTERM (<see cref="ProxyCommand"/>).</item>

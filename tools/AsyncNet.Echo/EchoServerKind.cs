@@ -1,6 +1,6 @@
 namespace AsyncNet.Echo;
 
-/// <summary>Which echo server to run: three AsyncNet layers and two idiomatic .NET baselines.</summary>
+/// <summary>Which echo server to run: AsyncNet's layers (the stream echo in its canonical and its zero-copy form) and two idiomatic .NET baselines.</summary>
 public enum EchoServerKind
 {
     /// <summary>AsyncNet transport level: an <c>IProtocol</c> whose <c>DataReceived</c> writes the bytes back (the CLI's <c>raw</c>).</summary>
@@ -17,6 +17,12 @@ public enum EchoServerKind
 
     /// <summary>The .NET baseline with System.IO.Pipelines: a <c>PipeReader</c>/<c>PipeWriter</c> over a <c>NetworkStream</c> per connection.</summary>
     Pipelines,
+
+    /// <summary>
+    /// AsyncNet streams without copies: <c>ReadBufferedAsync</c> lends the received bytes, <c>Write</c> sends them from
+    /// where they lie, <c>AdvanceTo</c> gives them back, <c>DrainAsync</c>; the zero-copy twin of <see cref="Stream"/>.
+    /// </summary>
+    ZeroCopy,
 }
 
 /// <summary>Names of the <see cref="EchoServerKind"/> values, as the command line spells them.</summary>
@@ -24,12 +30,12 @@ public static class EchoServerKinds
 {
     /// <summary>Every kind, AsyncNet's first.</summary>
     public static IReadOnlyList<EchoServerKind> All { get; } =
-        [EchoServerKind.Protocol, EchoServerKind.Stream, EchoServerKind.Framed, EchoServerKind.Socket, EchoServerKind.Pipelines];
+        [EchoServerKind.Protocol, EchoServerKind.Stream, EchoServerKind.ZeroCopy, EchoServerKind.Framed, EchoServerKind.Socket, EchoServerKind.Pipelines];
 
     /// <summary>The accepted spellings, for usage messages.</summary>
-    public const string Names = "raw (or protocol), stream, framed, socket, pipelines";
+    public const string Names = "raw (or protocol), stream, zerocopy, framed, socket, pipelines";
 
-    /// <summary>Parses a kind's name: <c>raw</c> or <c>protocol</c>, <c>stream</c>, <c>framed</c>, <c>socket</c>, <c>pipelines</c> (case-insensitive).</summary>
+    /// <summary>Parses a kind's name: <c>raw</c> or <c>protocol</c>, <c>stream</c>, <c>zerocopy</c> (or <c>zero-copy</c>), <c>framed</c>, <c>socket</c>, <c>pipelines</c> (case-insensitive).</summary>
     /// <param name="name">The name.</param>
     /// <param name="kind">The kind, when recognised.</param>
     /// <returns>Whether <paramref name="name"/> names a kind.</returns>
@@ -42,6 +48,9 @@ public static class EchoServerKinds
                 return true;
             case "STREAM":
                 kind = EchoServerKind.Stream;
+                return true;
+            case "ZEROCOPY" or "ZERO-COPY":
+                kind = EchoServerKind.ZeroCopy;
                 return true;
             case "FRAMED":
                 kind = EchoServerKind.Framed;
@@ -65,8 +74,8 @@ public static class EchoServerKinds
 
     /// <summary>Whether the kind is AsyncNet's, served on event loops (so <see cref="EchoServerOptions.Loops"/> applies to it).</summary>
     /// <param name="kind">The kind.</param>
-    /// <returns><see langword="true"/> for <see cref="EchoServerKind.Protocol"/>, <see cref="EchoServerKind.Stream"/> and <see cref="EchoServerKind.Framed"/>.</returns>
-    public static bool RunsOnLoops(this EchoServerKind kind) => kind is EchoServerKind.Protocol or EchoServerKind.Stream or EchoServerKind.Framed;
+    /// <returns><see langword="true"/> for <see cref="EchoServerKind.Protocol"/>, <see cref="EchoServerKind.Stream"/>, <see cref="EchoServerKind.ZeroCopy"/> and <see cref="EchoServerKind.Framed"/>.</returns>
+    public static bool RunsOnLoops(this EchoServerKind kind) => kind is EchoServerKind.Protocol or EchoServerKind.Stream or EchoServerKind.ZeroCopy or EchoServerKind.Framed;
 
     /// <summary>A short display name: "AsyncNet protocol", ".NET Pipelines".</summary>
     /// <param name="kind">The kind.</param>
@@ -75,6 +84,7 @@ public static class EchoServerKinds
     {
         EchoServerKind.Protocol => "AsyncNet protocol",
         EchoServerKind.Stream => "AsyncNet stream",
+        EchoServerKind.ZeroCopy => "AsyncNet zero-copy stream",
         EchoServerKind.Framed => "AsyncNet framed",
         EchoServerKind.Socket => ".NET Socket async",
         EchoServerKind.Pipelines => ".NET Pipelines",

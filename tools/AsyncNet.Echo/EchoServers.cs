@@ -38,6 +38,7 @@ public static class EchoServers
         {
             EchoServerKind.Protocol => GroupEchoServer.StartAsync(new ProtocolEchoServer(options), host, port),
             EchoServerKind.Stream => GroupEchoServer.StartAsync(new StreamEchoServer(options), host, port),
+            EchoServerKind.ZeroCopy => GroupEchoServer.StartAsync(new ZeroCopyEchoServer(options), host, port),
             EchoServerKind.Framed => GroupEchoServer.StartAsync(new FramedEchoServer(options), host, port),
             EchoServerKind.Socket => ThreadPoolEchoServer.StartAsync(new SocketEchoServer(options), host, port),
             EchoServerKind.Pipelines => ThreadPoolEchoServer.StartAsync(new PipelinesEchoServer(options), host, port),

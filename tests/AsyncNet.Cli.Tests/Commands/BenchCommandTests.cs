@@ -126,7 +126,7 @@ public sealed partial class BenchCommandTests
     [InlineData(new[] { "bench", "--port", "9", "--server-loops", "2" }, "asyncnet: bench: --port names a server in another process; --server-loops starts one in this process: give one of them")]
     [InlineData(new[] { "bench", "--port", "9", "--server-kind", "stream" }, "asyncnet: bench: --server-kind and --distribution need --server-loops")]
     [InlineData(new[] { "bench", "--server-loops", "2", "--tls" }, "asyncnet: bench: --server-loops serves plain TCP on 127.0.0.1; --host and --tls are for a server in another process")]
-    [InlineData(new[] { "bench", "--server-loops", "2", "--server-kind", "pipelines" }, "asyncnet: bench: --server-kind must be one of raw (or protocol), stream, framed (got 'pipelines')")]
+    [InlineData(new[] { "bench", "--server-loops", "2", "--server-kind", "pipelines" }, "asyncnet: bench: --server-kind must be one of raw (or protocol), stream, zerocopy, framed (got 'pipelines')")]
     [InlineData(new[] { "bench", "--server-loops", "0" }, "asyncnet: bench: --server-loops must be a whole number from 1 to 1024 (got '0')")]
     [InlineData(new[] { "bench", "--port", "http" }, "asyncnet: bench: --port must be a whole number from 1 to 65535 (got 'http')")]
     [InlineData(new[] { "bench", "--port", "9", "--size", "0" }, "asyncnet: bench: --size must be a whole number from 1 to")]

@@ -147,13 +147,13 @@ public sealed partial class EchoServerCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "echo-server", "--kind", "udp" }, "asyncnet: echo-server: --kind must be one of raw (or protocol), stream, framed, socket, pipelines (got 'udp')")]
+    [InlineData(new[] { "echo-server", "--kind", "udp" }, "asyncnet: echo-server: --kind must be one of raw (or protocol), stream, zerocopy, framed, socket, pipelines (got 'udp')")]
     [InlineData(new[] { "echo-server", "--port", "65536" }, "asyncnet: echo-server: --port must be a whole number from 0 to 65535 (got '65536')")]
     [InlineData(new[] { "echo-server", "--port" }, "asyncnet: echo-server: Required argument missing for option: '--port'.")]
     [InlineData(new[] { "echo-server", "--framed" }, "asyncnet: echo-server: Unrecognized command or argument '--framed'.")]
     [InlineData(new[] { "echo-server", "9000" }, "asyncnet: echo-server: Unrecognized command or argument '9000'.")]
     [InlineData(new[] { "echo-server", "--loops", "0" }, "asyncnet: echo-server: --loops must be a whole number from 1 to 1024 (got '0')")]
-    [InlineData(new[] { "echo-server", "--kind", "socket", "--loops", "2" }, "asyncnet: echo-server: --loops and --distribution apply to the AsyncNet kinds (raw, stream, framed), not to .NET Socket async")]
+    [InlineData(new[] { "echo-server", "--kind", "socket", "--loops", "2" }, "asyncnet: echo-server: --loops and --distribution apply to the AsyncNet kinds (raw, stream, zerocopy, framed), not to .NET Socket async")]
     [InlineData(new[] { "echo-server", "--distribution", "sideways" }, "asyncnet: echo-server: --distribution must be one of auto, reuseport, round-robin, least-connections (got 'sideways')")]
     [InlineData(new[] { "echo-server", "--format", "length=2" }, "asyncnet: echo-server: --format is the layout of --kind framed")]
     [InlineData(new[] { "echo-server", "--kind", "framed", "--format", "length=5" }, "asyncnet: echo-server: --format: Frame format \"length=5\" is not valid: The length field's size must be 1, 2, 3, 4 or 8 bytes")]

@@ -11,7 +11,7 @@ namespace AsyncNet.Cli.Tests.Echo;
 
 public sealed class EchoServersTests
 {
-    public static TheoryData<EchoServerKind> ByteEchoKinds => [EchoServerKind.Protocol, EchoServerKind.Stream, EchoServerKind.Socket, EchoServerKind.Pipelines];
+    public static TheoryData<EchoServerKind> ByteEchoKinds => [EchoServerKind.Protocol, EchoServerKind.Stream, EchoServerKind.ZeroCopy, EchoServerKind.Socket, EchoServerKind.Pipelines];
 
     public static TheoryData<EchoServerKind> AllKinds => [.. EchoServerKinds.All];
 
@@ -188,9 +188,11 @@ public sealed class EchoServersTests
         Assert.Equal(EchoServerKind.Protocol, raw);
         Assert.True(EchoServerKinds.TryParse("Pipelines", out EchoServerKind pipelines));
         Assert.Equal(EchoServerKind.Pipelines, pipelines);
+        Assert.True(EchoServerKinds.TryParse("zero-copy", out EchoServerKind zeroCopy));
+        Assert.Equal(EchoServerKind.ZeroCopy, zeroCopy);
         Assert.False(EchoServerKinds.TryParse("udp", out _));
         Assert.False(EchoServerKinds.TryParse(null, out _));
-        Assert.Equal(5, EchoServerKinds.All.Count);
+        Assert.Equal(6, EchoServerKinds.All.Count);
     }
 
     internal static async Task<Socket> ConnectAsync(IPEndPoint endPoint)

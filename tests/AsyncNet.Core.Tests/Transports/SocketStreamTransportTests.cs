@@ -320,6 +320,121 @@ public abstract class SocketStreamTransportTests : IDisposable
     });
 
     [Fact]
+    public void LargeWriteInsideDataReceived_WithNothingGathered_IsSentAtOnceWithoutBeingQueued() => _test.Run(async () =>
+    {
+        // A send buffer that takes the whole write, so "sent at once" leaves nothing queued.
+        byte[] large = RawPeer.Pattern(SocketStreamTransport.GatherLimit * 2, seed: 11);
+        var seenInside = new List<int>();
+        RecordingProtocol serverProtocol = new()
+        {
+            OnData = (p, _) =>
+            {
+                p.Transport.Write(large);
+                seenInside.Add(p.Transport.WriteBufferSize);
+            },
+        };
+        Server server = await Family.CreateServerAsync(_test.Loop, () => serverProtocol, new ServerOptions { SendBufferSize = 1 << 20 });
+        (IStreamTransport client, RecordingProtocol protocol) = await Family.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+
+        client.Write([1]);
+        await protocol.WaitForBytesAsync(large.Length);
+
+        Assert.Equal(large, protocol.Received);
+        Assert.Equal([0], seenInside);
+        client.Close();
+        await server.DisposeAsync();
+        Assert.Empty(_test.HandlerReports);
+    });
+
+    [Fact]
+    public void WritesInsideDataReceived_BelowTheGatherLimitOrAfterGatheredBytes_StayGatheredInOrder() => _test.Run(async () =>
+    {
+        byte[] justBelow = RawPeer.Pattern(SocketStreamTransport.GatherLimit - 1, seed: 12);
+        byte[] large = RawPeer.Pattern(SocketStreamTransport.GatherLimit * 2, seed: 13);
+        var seenInside = new List<int>();
+        RecordingProtocol serverProtocol = new()
+        {
+            // A write just below the limit is gathered; a large one behind gathered bytes joins them, never overtakes them.
+            OnData = (p, _) =>
+            {
+                p.Transport.Write(justBelow);
+                seenInside.Add(p.Transport.WriteBufferSize);
+                p.Transport.Write("ab"u8);
+                p.Transport.Write(large);
+                seenInside.Add(p.Transport.WriteBufferSize);
+            },
+        };
+        Server server = await Family.CreateServerAsync(_test.Loop, () => serverProtocol, new ServerOptions { SendBufferSize = 1 << 20 });
+        (IStreamTransport client, RecordingProtocol protocol) = await Family.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+
+        client.Write([1]);
+        byte[] expected = [.. justBelow, (byte)'a', (byte)'b', .. large];
+        await protocol.WaitForBytesAsync(expected.Length);
+
+        Assert.Equal(expected, protocol.Received);
+        Assert.Equal([justBelow.Length, expected.Length], seenInside);
+        client.Close();
+        await server.DisposeAsync();
+        Assert.Empty(_test.HandlerReports);
+    });
+
+    [Fact]
+    public void WriteLinesInsideDataReceived_GathersLargeBuffersToo() => _test.Run(async () =>
+    {
+        byte[] large = RawPeer.Pattern(SocketStreamTransport.GatherLimit * 2, seed: 14);
+        var seenInside = new List<int>();
+        RecordingProtocol serverProtocol = new()
+        {
+            OnData = (p, _) =>
+            {
+                p.Transport.WriteLines([large, "z"u8.ToArray()]);
+                seenInside.Add(p.Transport.WriteBufferSize);
+            },
+        };
+        Server server = await Family.CreateServerAsync(_test.Loop, () => serverProtocol, new ServerOptions { SendBufferSize = 1 << 20 });
+        (IStreamTransport client, RecordingProtocol protocol) = await Family.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+
+        client.Write([1]);
+        await protocol.WaitForBytesAsync(large.Length + 1);
+
+        Assert.Equal([.. large, (byte)'z'], protocol.Received);
+        Assert.Equal([large.Length + 1], seenInside);
+        client.Close();
+        await server.DisposeAsync();
+        Assert.Empty(_test.HandlerReports);
+    });
+
+    [Fact]
+    public void TwoPartWrite_IsGatheredWhole_InsideDataReceivedAndOut() => _test.Run(async () =>
+    {
+        byte[] large = RawPeer.Pattern(SocketStreamTransport.GatherLimit * 2, seed: 15);
+        var seenInside = new List<int>();
+        RecordingProtocol serverProtocol = new()
+        {
+            // Both parts wait for the callback to return, the large second one too: they leave in one send.
+            OnData = (p, _) =>
+            {
+                p.Transport.Write("head"u8, large);
+                seenInside.Add(p.Transport.WriteBufferSize);
+            },
+        };
+        Server server = await Family.CreateServerAsync(_test.Loop, () => serverProtocol, new ServerOptions { SendBufferSize = 1 << 20 });
+        (IStreamTransport client, RecordingProtocol protocol) = await Family.ConnectAsync(_test.Loop, server, () => new RecordingProtocol());
+
+        client.Write("x"u8, "yz"u8);
+        await serverProtocol.WaitForBytesAsync(3);
+        await protocol.WaitForBytesAsync(4 + large.Length);
+
+        Assert.Equal("xyz"u8.ToArray(), serverProtocol.Received);
+        Assert.Equal([(byte)'h', (byte)'e', (byte)'a', (byte)'d', .. large], protocol.Received[..(4 + large.Length)]);
+        Assert.Equal(4 + large.Length, seenInside[0]);
+        Assert.Equal(0, client.WriteBufferSize);
+        client.Close();
+        await server.DisposeAsync();
+        Assert.Empty(_test.HandlerReports);
+    });
+
+    [Fact]
     public void ConnectionLost_RunsFromItsOwnCallbackExactlyOnce() => _test.Run(async () =>
     {
         Server server = await Family.CreateServerAsync(_test.Loop, () => new EchoProtocol());

@@ -1,6 +1,7 @@
 using System.Buffers;
 using AsyncNet.Streams.Framing;
 using AsyncNet.Streams.Framing.Codec;
+using AsyncNet.Transports;
 
 namespace AsyncNet.Streams.Tests.Framing;
 
@@ -207,5 +208,103 @@ public sealed class FrameWriterTests : IDisposable
             allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
             Assert.True(allocated < measured, $"{allocated} bytes allocated for {2 * measured} frames written and drained");
         });
+    }
+
+    [Fact]
+    public void OnTheLoop_AFrameWithoutATrailer_GoesAsOneTwoPartWrite_ThePayloadFromWhereItLies()
+    {
+        _test.Run(() =>
+        {
+            // No layout copy: the transport gets the header and the caller's own payload bytes in one call.
+            byte[] payload = Bytes.Random(1024);
+            var transport = new TwoPartRecorder { Payload = payload };
+            var protocol = new StreamProtocol(_test.Loop);
+            protocol.ConnectionMade(transport);
+            var format = new LengthFieldFormat();
+            var frames = new FrameWriter(protocol.Writer, format);
+
+            frames.Write(new Frame(0, new ReadOnlySequence<byte>(payload)));
+            frames.Write(0, payload.AsMemory(0, 10));
+
+            Assert.Equal(["two-part 4+1024 (payload in place)", "two-part 4+10 (payload in place)"], transport.Calls);
+            Assert.Equal([.. new FrameEncoder(format).Encode(0, payload), .. new FrameEncoder(format).Encode(0, payload.AsSpan(0, 10))], transport.Bytes);
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>A transport that records which write each call was and what it carried; it sends nothing.</summary>
+    private sealed class TwoPartRecorder : IStreamTransport
+    {
+        private readonly List<byte> _bytes = [];
+
+        public List<string> Calls { get; } = [];
+
+        public byte[] Bytes => [.. _bytes];
+
+        /// <summary>The payload the test wrote, to tell "in place" from "copied".</summary>
+        public byte[]? Payload { get; set; }
+
+        public bool IsClosing => false;
+
+        public bool IsReading => true;
+
+        public int WriteBufferSize => 0;
+
+        public int WriteBufferHighWaterMark => 64 * 1024;
+
+        public int WriteBufferLowWaterMark => 16 * 1024;
+
+        public bool CanWriteEof => true;
+
+        public void Write(ReadOnlySpan<byte> data)
+        {
+            Calls.Add($"one-part {data.Length}");
+            _bytes.AddRange(data);
+        }
+
+        public void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+        {
+            string where = Payload is { } payload && payload.AsSpan().Overlaps(second) ? "payload in place" : "copied";
+            Calls.Add($"two-part {first.Length}+{second.Length} ({where})");
+            _bytes.AddRange(first);
+            _bytes.AddRange(second);
+        }
+
+        public void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers)
+        {
+            Calls.Add("lines");
+            foreach (ReadOnlyMemory<byte> buffer in buffers)
+            {
+                _bytes.AddRange(buffer.Span);
+            }
+        }
+
+        public void PauseReading()
+        {
+        }
+
+        public void ResumeReading()
+        {
+        }
+
+        public void WriteEof()
+        {
+        }
+
+        public void Close()
+        {
+        }
+
+        public void Abort()
+        {
+        }
+
+        public void SetWriteBufferLimits(int? high = null, int? low = null)
+        {
+        }
+
+        public bool PauseWritingUntilLowWater() => false;
+
+        public object? GetExtraInfo(string name, object? defaultValue = null) => defaultValue;
     }
 }

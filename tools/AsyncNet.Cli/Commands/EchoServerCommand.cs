@@ -11,7 +11,7 @@ using AsyncNet.Transports;
 namespace AsyncNet.Cli;
 
 /// <summary>
-/// <c>asyncnet echo-server [--kind raw|stream|framed|socket|pipelines] [--host 127.0.0.1] [--port P] [--loops N]
+/// <c>asyncnet echo-server [--kind raw|stream|zerocopy|framed|socket|pipelines] [--host 127.0.0.1] [--port P] [--loops N]
 /// [--distribution auto|reuseport|round-robin|least-connections] [--spread-every S] [--format SPEC] [--tls CERT [--tls-key KEY]]</c>:
 /// runs an echo server until stopped (Ctrl-C or SIGTERM), then closes it gracefully.
 /// </summary>
@@ -47,7 +47,7 @@ public static class EchoServerCommand
     {
         Option<EchoServerKind> kind = ValueOptions.EchoKind(
             "--kind",
-            "raw (the default): AsyncNet's protocol echo; stream: its stream echo; framed: its framed echo (4-byte big-endian length, then the payload, unless --format says otherwise); socket, pipelines: the .NET baselines.",
+            "raw (the default): AsyncNet's protocol echo; stream: its stream echo; zerocopy: its stream echo on lent buffers (ReadBufferedAsync, no copies); framed: its framed echo (4-byte big-endian length, then the payload, unless --format says otherwise); socket, pipelines: the .NET baselines.",
             onLoopsOnly: false);
         Option<string> host = ValueOptions.Host("The address to listen on.");
         Option<int> port = ValueOptions.Port(listening: true);
@@ -74,7 +74,7 @@ public static class EchoServerCommand
             EchoServerKind parsedKind = result.GetValue(kind);
             if (!parsedKind.RunsOnLoops() && (result.GetResult(loops) is { Implicit: false } || result.GetResult(distribution) is { Implicit: false }))
             {
-                return Task.FromResult(CommandLine.UsageError(verb, $"--loops and --distribution apply to the AsyncNet kinds (raw, stream, framed), not to {parsedKind.DisplayName()}", stderr));
+                return Task.FromResult(CommandLine.UsageError(verb, $"--loops and --distribution apply to the AsyncNet kinds (raw, stream, zerocopy, framed), not to {parsedKind.DisplayName()}", stderr));
             }
 
             var options = new EchoServerOptions { Loops = result.GetValue(loops), Distribution = result.GetValue(distribution) };

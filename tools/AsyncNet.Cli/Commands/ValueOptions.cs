@@ -88,7 +88,7 @@ internal static class ValueOptions
     /// <returns>The option; its value is the kind, <see cref="EchoServerKind.Protocol"/> (raw) when absent (the help says so in words, not as an enum name).</returns>
     public static Option<EchoServerKind> EchoKind(string name, string description, bool onLoopsOnly)
     {
-        string names = onLoopsOnly ? "raw (or protocol), stream, framed" : EchoServerKinds.Names;
+        string names = onLoopsOnly ? "raw (or protocol), stream, zerocopy, framed" : EchoServerKinds.Names;
         var option = new Option<EchoServerKind>(name)
         {
             Description = description,
@@ -105,7 +105,7 @@ internal static class ValueOptions
                 return default;
             },
         };
-        option.CompletionSources.Add(onLoopsOnly ? ["raw", "stream", "framed"] : ["raw", "stream", "framed", "socket", "pipelines"]);
+        option.CompletionSources.Add(onLoopsOnly ? ["raw", "stream", "zerocopy", "framed"] : ["raw", "stream", "zerocopy", "framed", "socket", "pipelines"]);
         return option;
     }
 
