@@ -12,6 +12,9 @@ open FsCheck.FSharp
 type ReadOp =
     /// `ReadAsync(maxBytes)`.
     | Read of maxBytes: int
+    /// `ReadAsync(Memory<byte>)` into a buffer of this length: the same answer as `Read`; with a buffer at least the
+    /// transport's read size and no cancellation, on the loop thread, the bytes are received straight into it.
+    | ReadInto of bufferLength: int
     /// `ReadExactlyAsync(count)`.
     | ReadExactly of count: int
     /// `ReadUntilAsync(separator)`.
@@ -150,10 +153,15 @@ module StreamGen =
               2, Gen.choose (0, 4) |> Gen.map Cancellation.AfterIterations
               1, Gen.choose (0, 4) |> Gen.map Cancellation.FromThreadPool ]
 
+    /// A `ReadInto` buffer as long as the read size `StreamProperties.runReads` gives its transport, so the bytes may be
+    /// received straight into it.
+    let readIntoDirectLength = 4096
+
     /// Read calls sized around `limit`, so limits overrun and exact reads outgrow it.
     let readOp (limit: int) (separators: byte array list) : Gen<ReadOp> =
         Gen.frequency
             [ 3, Gen.choose (1, 2 * limit) |> Gen.map ReadOp.Read
+              2, Gen.frequency [ 1, Gen.choose (1, 2 * limit); 1, Gen.constant readIntoDirectLength ] |> Gen.map ReadOp.ReadInto
               3, Gen.choose (0, 3 * limit) |> Gen.map ReadOp.ReadExactly
               3, Gen.elements separators |> Gen.map ReadOp.ReadUntil
               3, Gen.constant ReadOp.ReadLine ]

@@ -48,7 +48,8 @@ module StreamModel =
     /// What a waiting call needs buffered in all: the bound the reader's flow control must respect.
     let need (limit: int) (op: ReadOp) : int64 =
         match op with
-        | ReadOp.Read _ -> 1L
+        | ReadOp.Read _
+        | ReadOp.ReadInto _ -> 1L
         | ReadOp.ReadExactly n -> int64 n
         | ReadOp.ReadUntil separator -> int64 limit + int64 separator.Length
         | ReadOp.ReadLine -> int64 limit + 1L
@@ -79,9 +80,9 @@ module StreamModel =
                     let remaining = stream.Length - pos
 
                     match op, result with
-                    | ReadOp.Read _, ReadResult.Data b when remaining = 0 ->
+                    | (ReadOp.Read _ | ReadOp.ReadInto _), ReadResult.Data b when remaining = 0 ->
                         if b.Length <> 0 then fail op result "expected EOF (empty)"
-                    | ReadOp.Read n, ReadResult.Data b ->
+                    | (ReadOp.Read n | ReadOp.ReadInto n), ReadResult.Data b ->
                         if b.Length < 1 || b.Length > n || b <> stream[pos .. pos + b.Length - 1] then
                             fail op result "expected 1 to n bytes from the front"
                         else
@@ -158,7 +159,9 @@ type ReadRun =
       /// Deliveries made while unread bytes exceeded max(limit, what the waiting call needs).
       FlowViolations: string list
       /// The most unread bytes seen right after a delivery.
-      MaxUnread: int64 }
+      MaxUnread: int64
+      /// How many deliveries went straight into a waiting `ReadInto`'s buffer.
+      DirectReceives: int64 }
 
 /// Laws of StreamReader and StreamWriter.
 [<RequireQualifiedAccess>]
@@ -198,20 +201,27 @@ module StreamProperties =
         | Cancellation.AfterIterations k -> loop.CallSoonThreadSafe(Action(cancelAfter k false)) |> ignore
         | Cancellation.FromThreadPool k -> loop.CallSoonThreadSafe(Action(cancelAfter k true)) |> ignore
 
+        // A read that is never cancelled gets no cancellable token, as most callers pass none.
+        let token = if step.Cancel = Cancellation.Never then CancellationToken.None else cts.Token
+
         task {
             try
                 match step.Op with
                 | ReadOp.Read n ->
-                    let! bytes = reader.ReadAsync(n, cts.Token)
+                    let! bytes = reader.ReadAsync(n, token)
                     return ReadResult.Data bytes
+                | ReadOp.ReadInto length ->
+                    let buffer = Array.zeroCreate<byte> length
+                    let! n = reader.ReadAsync(Memory buffer, token)
+                    return ReadResult.Data buffer[.. n - 1]
                 | ReadOp.ReadExactly n ->
-                    let! bytes = reader.ReadExactlyAsync(n, cts.Token)
+                    let! bytes = reader.ReadExactlyAsync(n, token)
                     return ReadResult.Data bytes
                 | ReadOp.ReadUntil separator ->
-                    let! bytes = reader.ReadUntilAsync(ReadOnlyMemory separator, cts.Token)
+                    let! bytes = reader.ReadUntilAsync(ReadOnlyMemory separator, token)
                     return ReadResult.Data bytes
                 | ReadOp.ReadLine ->
-                    let! bytes = reader.ReadLineAsync(cts.Token)
+                    let! bytes = reader.ReadLineAsync(token)
                     return ReadResult.Data bytes
             with
             | :? IncompleteReadException as e -> return ReadResult.Incomplete(e.Partial, Option.ofNullable e.Expected)
@@ -226,7 +236,7 @@ module StreamProperties =
     let runReads (scenario: ReadScenario) (onLoop: bool) : ReadRun =
         use loop = new EventLoop()
         let protocol = StreamProtocol(loop, StreamOptions(Limit = scenario.Limit, CompactSegments = scenario.CompactSegments))
-        let transport = ScriptedTransport(loop, protocol, 4096)
+        let transport = ScriptedTransport(loop, protocol, StreamGen.readIntoDirectLength)
         let reader = protocol.Reader
         let violations = ResizeArray<string>()
         let currentNeed = ref 0L
@@ -286,7 +296,8 @@ module StreamProperties =
                     { Results = results
                       Rest = rest
                       FlowViolations = List.ofSeq violations
-                      MaxUnread = maxUnread.Value }
+                      MaxUnread = maxUnread.Value
+                      DirectReceives = reader.DirectReceives }
             }
 
         runBounded loop work
@@ -306,6 +317,7 @@ module StreamProperties =
             |> Prop.classify (run.Results |> List.exists (fun r -> r.IsOverrun)) "limit overrun"
             |> Prop.classify (run.Results |> List.exists (fun r -> r.IsIncomplete)) "incomplete read"
             |> Prop.classify (not scenario.CompactSegments) "segments kept apart"
+            |> Prop.classify (run.DirectReceives > 0L) "received straight into a read's buffer"
 
     /// The law: reading is never done while the unread bytes exceed max(limit, what the waiting call needs), so they
     /// never exceed that plus one segment; and reading always resumes when a call needs more (the run finishes).

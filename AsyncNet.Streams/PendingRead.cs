@@ -78,6 +78,26 @@ internal sealed class PendingRead<T> : IValueTaskSource<T>
         return task;
     }
 
+    /// <summary>
+    /// The destination of the read waiting now, if nothing but the loop thread can end that wait before the caller's
+    /// next step on it: the read started on the loop thread (so it completes only there) and cannot be cancelled.
+    /// </summary>
+    /// <param name="destination">The read's <see cref="ReadRequest.Buffer"/>, when this returns <see langword="true"/>.</param>
+    /// <returns>Whether a read waits that the loop alone can finish; always <see langword="false"/> off the loop thread.</returns>
+    public bool TryGetLoopOnlyDestination(out Memory<byte> destination)
+    {
+        // _attempt is set from Start until Complete, and a read started on the loop completes on the loop: on the loop
+        // thread, a set _attempt means the read still waits, and no other thread touches these fields meanwhile.
+        if (_attempt is not null && _startedOnLoop && !_cancellationToken.CanBeCanceled && _reader.Loop.IsOnLoopThread)
+        {
+            destination = _request.Buffer;
+            return true;
+        }
+
+        destination = default;
+        return false;
+    }
+
     /// <inheritdoc/>
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 

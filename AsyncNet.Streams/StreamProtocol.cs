@@ -15,7 +15,8 @@ namespace AsyncNet.Streams;
 /// <see cref="Writer"/>. The reader exists from construction; the writer from <c>ConnectionMade</c>.
 /// </para>
 /// <para>
-/// Receive buffers: <see cref="GetBuffer"/> lends a pooled array of the transport's read size. When a read brings few
+/// Receive buffers: <see cref="GetBuffer"/> lends a pooled array of the transport's read size, or the buffer of a read
+/// waiting on the loop thread (see <see cref="GetBuffer"/>). When a read brings few
 /// bytes while the reader is behind (so the segment will wait), they are copied into an array of their own size and
 /// the large array goes back to the pool at once: queued segments hold little slack. The protocol owns a lent array
 /// until <see cref="BufferUpdated"/> hands it to the reader's channel, and returns one that was never filled when the
@@ -49,6 +50,9 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     // The array lent to the transport by GetBuffer and not yet handed over by BufferUpdated (or kept after a read that
     // found nothing, for the next GetBuffer).
     private byte[]? _receiving;
+
+    // Whether the last GetBuffer lent the waiting read's own buffer instead of _receiving (StreamReader.Direct.cs).
+    private bool _receivingDirect;
 
     /// <summary>Creates the protocol and its reader.</summary>
     /// <param name="loop">The loop the transport runs on.</param>
@@ -91,16 +95,32 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// When a <see cref="StreamReader.ReadAsync(Memory{byte}, CancellationToken)"/> without a cancellation token waits on
+    /// the loop thread with nothing buffered, and its buffer is at least <paramref name="sizeHint"/> long, this lends that
+    /// buffer itself, so the bytes are received straight into it and never copied (asyncio's <c>sock_recv_into</c>).
+    /// Otherwise a pooled array.
+    /// </remarks>
     public Memory<byte> GetBuffer(int sizeHint)
     {
         VerifyAccessInDebugMode();
-        return _receiving ??= _pool.Rent(Math.Clamp(sizeHint, MinReceiveLength, BufferPool.MaximumLength));
+        _receivingDirect = Reader.TryLendWaitingDestination(sizeHint, out Memory<byte> destination);
+        return _receivingDirect
+            ? destination
+            : _receiving ??= _pool.Rent(Math.Clamp(sizeHint, MinReceiveLength, BufferPool.MaximumLength));
     }
 
     /// <inheritdoc/>
     public void BufferUpdated(int bytesWritten)
     {
         VerifyAccessInDebugMode();
+        if (_receivingDirect)
+        {
+            _receivingDirect = false;
+            Reader.PublishDirect(bytesWritten);
+            return;
+        }
+
         byte[] array = _receiving ?? throw new InvalidOperationException("BufferUpdated without GetBuffer.");
         _receiving = null;
         if (bytesWritten <= array.Length / 4 && Reader.BufferedBytes > 0)
@@ -128,6 +148,7 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     public void ConnectionLost(Exception? exception)
     {
         VerifyAccessInDebugMode();
+        _receivingDirect = false;
         if (_receiving is { } array)
         {
             _receiving = null;

@@ -30,6 +30,11 @@ public sealed partial class StreamReader
             return reader.Wait(1);
         }
 
+        if (reader.TakeReceivedDirect(out result))
+        {
+            return true;
+        }
+
         if (reader._queue.Bytes > 0)
         {
             result = reader.ReadInto(request.Buffer.Span);

@@ -24,6 +24,8 @@
 // - Zero-copy reads (StreamReader.Buffered.cs, internal, for framing): a read operation peeks at the queue as a
 //   ReadOnlySequence over its arrays and consumes what it used; consumed bytes leave _unread at once but their arrays
 //   stay (_held) until the next read prepares, so the views it handed out stay valid until then.
+// - Direct receives (StreamReader.Direct.cs): a large ReadAsync(Memory) waiting on the loop thread lends its own buffer to
+//   the transport's receive; a marker segment carries the count through the channel in place of an array.
 // - Lent reads (StreamReader.Lent.cs, public): ReadBufferedAsync hands the caller the same kind of view and keeps the
 //   reader busy (ReadLent) until the caller's AdvanceTo says how much it consumed; those arrays go back at once.
 
@@ -186,7 +188,15 @@ public sealed partial class StreamReader
     /// <param name="buffer">Where to put the bytes.</param>
     /// <param name="cancellationToken">Cancels the wait; a cancelled read consumes nothing.</param>
     /// <returns>How many bytes were read; 0 only at EOF or for an empty <paramref name="buffer"/>.</returns>
-    /// <remarks>The <see cref="System.IO.Stream"/>-shaped read: completes synchronously, allocating nothing, when bytes are buffered.</remarks>
+    /// <remarks>
+    /// <para>The <see cref="System.IO.Stream"/>-shaped read: completes synchronously, allocating nothing, when bytes are buffered.</para>
+    /// <para>
+    /// Awaited on the loop thread without a cancellation token, with nothing buffered and a buffer at least the
+    /// transport's read size (<see cref="AsyncNet.Transports.StreamTransportOptions.ReadBufferSize"/>, 256 KiB by
+    /// default), the read has the socket receive straight into <paramref name="buffer"/>: no copy. As with any stream,
+    /// do not touch the buffer until the read completes.
+    /// </para>
+    /// </remarks>
     /// <exception cref="InvalidOperationException">Another read is in progress.</exception>
     public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -564,7 +574,7 @@ public sealed partial class StreamReader
         {
             while (_channel.Reader.TryRead(out ReceivedSegment segment))
             {
-                _queue.Append(segment);
+                TakeSegment(segment);
                 _taken++;
             }
         }

@@ -22,10 +22,11 @@ public sealed record EchoServerOptions
 
     /// <summary>
     /// The per-connection buffer of the <see cref="EchoServerKind.Stream"/>, <see cref="EchoServerKind.Socket"/> and
-    /// <see cref="EchoServerKind.Pipelines"/> echoes: the most bytes one read takes. The default is 64 KiB (the stream
-    /// reader's limit, and what asyncio's examples pass to <c>read</c>).
+    /// <see cref="EchoServerKind.Pipelines"/> echoes: the most bytes one read takes. The default is 256 KiB: the C epoll
+    /// echo's buffer in the shared harness, and the transport's read size, so the stream echo's reads are received
+    /// straight into it (see <c>StreamReader.ReadAsync(Memory)</c>).
     /// </summary>
-    public int BufferSize { get; init; } = 64 * 1024;
+    public int BufferSize { get; init; } = 256 * 1024;
 
     /// <summary>
     /// <see langword="null"/> (the default) for plain TCP; TLS settings (at least a server certificate) to serve the

@@ -13,7 +13,9 @@ namespace AsyncNet.Echo.Servers;
 /// <remarks>
 /// Each handler runs on its connection's loop thread; a read waiting there completes inside the transport's read
 /// callback, so the write is queued and sent with the callback's others, and the drain completes synchronously unless
-/// the client falls behind. One buffer per connection; nothing is allocated per message.
+/// the client falls behind. The buffer (256 KiB by default) is as large as the transport's read size, so a read that
+/// waits has the socket receive straight into it, and a large write leaves at once: no copy either way. One buffer per
+/// connection; nothing is allocated per message.
 /// </remarks>
 internal sealed class StreamEchoServer(EchoServerOptions options) : StreamServerEchoBase(options)
 {
