@@ -11,6 +11,7 @@ namespace AsyncNet.EchoBench;
 /// compare [--seconds 5] [--warmup 1] [--rounds 3] [--connections 50] [--kinds protocol,stream,...] [--scenarios 64x1,64x16,1024x16]
 ///         [--quiet-max 20] [--quiet-timeout 60]   before each run, wait for other processes to use under 20 % of one CPU (0: don't wait)
 /// server --port P [--kind protocol|stream|zerocopy|framed|socket|pipelines] [--host 127.0.0.1]   a standalone echo server, for echo-harness
+/// idle [--kind protocol|zerocopy|framed|...] [--connections 10000] [--loops 4]   heap and descriptors per idle connection
 /// </code>
 /// </summary>
 public static class Program
@@ -26,6 +27,7 @@ public static class Program
             return mode switch
             {
                 "server" => RunServer(options),
+                "idle" => IdleFootprint.Run(ParseKind(options.GetValueOrDefault("kind", "protocol")), Get(options, "connections", 10_000), Get(options, "loops", 4)),
                 "compare" => Compare(options),
                 _ => Usage($"unknown mode '{mode}'"),
             };
@@ -41,6 +43,7 @@ public static class Program
         Console.Error.WriteLine($"AsyncNet.EchoBench: {problem}");
         Console.Error.WriteLine("usage: AsyncNet.EchoBench compare [--seconds S] [--warmup S] [--rounds N] [--connections C] [--kinds K,K,...] [--scenarios SIZExDEPTH,...] [--quiet-max PCT] [--quiet-timeout S]");
         Console.Error.WriteLine("       AsyncNet.EchoBench server --port P [--kind protocol|stream|zerocopy|framed|socket|pipelines] [--host 127.0.0.1]");
+        Console.Error.WriteLine("       AsyncNet.EchoBench idle [--kind K] [--connections N] [--loops L]");
         return 2;
     }
 
