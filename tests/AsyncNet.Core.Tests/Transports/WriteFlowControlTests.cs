@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using AsyncNet.Diagnostics;
 using AsyncNet.Loop;
 using AsyncNet.Tests.Support;
 using AsyncNet.Transports;
@@ -113,6 +115,90 @@ public sealed class WriteFlowControlTests : IDisposable
         Assert.Contains("PauseWriting", _reports[0].Message);
         Assert.Contains("ResumeWriting", _reports[1].Message);
         Assert.Same(transport, _reports[0].Source);
+    }
+
+    [Fact]
+    public void Constructor_NamesTheMissingArgument()
+    {
+        var transport = new QuietTransport();
+        Assert.Equal("loop", Assert.Throws<ArgumentNullException>(() => new WriteFlowControl(null!, _protocol, transport)).ParamName);
+        Assert.Equal("protocol", Assert.Throws<ArgumentNullException>(() => new WriteFlowControl(_loop, null!, transport)).ParamName);
+        Assert.Equal("transport", Assert.Throws<ArgumentNullException>(() => new WriteFlowControl(_loop, _protocol, null!)).ParamName);
+    }
+
+    [Fact]
+    public void BadMarks_NameTheArgumentThatWasGiven_InTheConstructorAndInSetLimits()
+    {
+        var transport = new QuietTransport();
+        Assert.Equal("lowWaterMark", Assert.Throws<ArgumentOutOfRangeException>(() => new WriteFlowControl(_loop, _protocol, transport, null, -1)).ParamName);
+        Assert.Equal("highWaterMark", Assert.Throws<ArgumentOutOfRangeException>(() => new WriteFlowControl(_loop, _protocol, transport, -1, null)).ParamName);
+        Assert.Equal("highWaterMark", Assert.Throws<ArgumentOutOfRangeException>(() => new WriteFlowControl(_loop, _protocol, transport, 10, 20)).ParamName);
+
+        WriteFlowControl flow = Create(high: 100, low: 20);
+        Assert.Equal("low", Assert.Throws<ArgumentOutOfRangeException>(() => flow.SetLimits(null, -1, 0)).ParamName);
+        Assert.Equal("high", Assert.Throws<ArgumentOutOfRangeException>(() => flow.SetLimits(-1, null, 0)).ParamName);
+    }
+
+    [Theory]
+    [InlineData(-1, null)]
+    [InlineData(null, -1)]
+    [InlineData(-1, 5)]
+    [InlineData(5, -1)]
+    public void ResolveLimits_OneNegativeMark_IsReportedAsNegative(int? high, int? low)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => WriteFlowControl.ResolveLimits(high, low, "options"));
+        Assert.Contains("must not be negative", error.Message);
+    }
+
+    [Fact]
+    public async Task InDebugMode_SetLimitsFromAnotherThread_Throws()
+    {
+        await using EventLoop debug = EventLoop.StartOnNewThread(new EventLoopOptions { Debug = true });
+        var flow = new WriteFlowControl(debug, _protocol, new QuietTransport(), 100, 20);
+        Assert.Throws<InvalidOperationException>(() => flow.SetLimits(200, 50, 0));
+        Assert.Equal(100, flow.HighWaterMark);
+    }
+
+    [Fact]
+    public void ToString_ShowsTheMarks_AndWhetherPausedOrStopped()
+    {
+        WriteFlowControl flow = Create(high: 100, low: 20);
+        Assert.Equal("WriteFlowControl(High=100, Low=20)", flow.ToString());
+        flow.OnBufferGrew(101);
+        Assert.Equal("WriteFlowControl(High=100, Low=20, Paused)", flow.ToString());
+        flow.Stop();
+        Assert.Equal("WriteFlowControl(High=100, Low=20, Paused, Stopped)", flow.ToString());
+    }
+
+    [Fact]
+    public void APause_WithoutConnectionMetrics_IsCountedOnTheMeter()
+    {
+        long pauses = 0;
+        WriteFlowControl flow = Create(high: 100, low: 20);
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "AsyncNet" && instrument.Name == AsyncNetMetrics.WritePauses)
+            {
+                l.EnableMeasurementEvents(instrument, flow);
+            }
+        };
+
+        // Only this flow's thread counts: other tests pause their own flows concurrently.
+        int thread = Environment.CurrentManagedThreadId;
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
+        {
+            if (Environment.CurrentManagedThreadId == thread)
+            {
+                Interlocked.Add(ref pauses, value);
+            }
+        });
+        listener.Start();
+
+        flow.OnBufferGrew(101);
+        flow.OnBufferShrank(0);
+        flow.OnBufferGrew(101);
+        Assert.Equal(2, Interlocked.Read(ref pauses));
     }
 
     private WriteFlowControl Create(int? high = null, int? low = null) => new(_loop, _protocol, new QuietTransport(), high, low);
