@@ -1,3 +1,5 @@
+using AsyncNet.Errors;
+
 namespace AsyncNet.Streams.Tests;
 
 /// <summary>
@@ -128,6 +130,45 @@ public sealed class StreamWriterOutboxTests : IDisposable
             await s.Writer.WaitClosedAsync().WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal("last words", Bytes.Text(s.Transport.Sent));
             Assert.Empty(_test.HandlerReports);
+        });
+    }
+
+    [Fact]
+    public void ADrainFromAnotherThread_AfterTheConnectionWasLost_FailsWithTheLoss()
+    {
+        _test.Run(async () =>
+        {
+            Scripted s = _test.CreateScripted();
+            var reset = new ConnectionResetException("reset");
+            s.Transport.Lose(reset);
+            await _test.YieldAsync();
+
+            Exception? thrown = await Task.Run(async () => await Record.ExceptionAsync(async () => await s.Writer.DrainAsync()));
+            Assert.Same(reset, thrown);
+        });
+    }
+
+    [Fact]
+    public void ADrainFromAnotherThread_WithAToken_CanBeCancelledWhileItWaits()
+    {
+        _test.Run(async () =>
+        {
+            Scripted s = _test.CreateScripted();
+            s.Transport.SetWriteBufferLimits(high: 8, low: 4);
+            s.Transport.SendSchedule.Enqueue(0);
+            using var cts = new CancellationTokenSource();
+            Task drain = Task.CompletedTask;
+            Assert.True(Task.Run(() =>
+            {
+                s.Writer.Write(Bytes.Ascii("sixteen bytes..."));
+                drain = s.Writer.DrainAsync(cts.Token).AsTask();
+            }).Wait(TimeSpan.FromSeconds(10)));
+
+            await _test.YieldAsync();
+            Assert.False(drain.IsCompleted, "16 bytes wait above the low mark");
+            cts.Cancel();
+            Assert.Same(drain, await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(10))));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => drain);
         });
     }
 }
