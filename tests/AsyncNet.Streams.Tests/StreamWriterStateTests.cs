@@ -180,6 +180,42 @@ public sealed class StreamWriterStateTests : IDisposable
         });
     }
 
+    [Fact]
+    public void WaitClosedAsync_WithAToken_StopsWaitingWhenCancelled_AndTheConnectionGoesOn()
+    {
+        _test.Run(async () =>
+        {
+            Scripted s = _test.CreateScripted();
+            using var cts = new CancellationTokenSource();
+            Task waiting = s.Writer.WaitClosedAsync(cts.Token);
+            Assert.False(waiting.IsCompleted);
+            cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+
+            s.Writer.Write("still open"u8);
+            Assert.Equal("still open", Bytes.Text(s.Transport.Sent));
+            s.Writer.Close();
+            await s.Writer.WaitClosedAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        });
+    }
+
+    [Fact]
+    public void AWriteLargerThanThePoolsArrays_FromAnotherThread_ArrivesWhole()
+    {
+        _test.Run(async () =>
+        {
+            Scripted s = _test.CreateScripted();
+            byte[] large = Bytes.Random((3 * 1024 * 1024) / 2, seed: 21);
+            Assert.True(Task.Run(() => s.Writer.Write(large)).Wait(TimeSpan.FromSeconds(10)));
+            for (int i = 0; i < 100 && s.Transport.Sent.Length < large.Length; i++)
+            {
+                await _test.YieldAsync(1);
+            }
+
+            Assert.Equal(large, s.Transport.Sent);
+        });
+    }
+
     private static ReadOnlySequence<byte> Segments(params string[] parts)
     {
         var first = new Segment(Bytes.Ascii(parts[0]), 0);
