@@ -333,13 +333,23 @@ public class PushFrameDecoderTests
             }
         }
 
-        Run(10); // warm-up: the kept buffer grows once, the JIT settles
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Run(1_000);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Run(10); // warm-up: the kept buffer grows once
 
-        Assert.Equal(1_010L * 10 * 100, payloadBytes);
-        Assert.True(allocated == 0, $"{allocated} bytes allocated for 10,000 frames");
+        // Steady state: some measured batch of 10,000 frames allocates nothing. The JIT may still charge a one-time
+        // tier-up or on-stack replacement to this thread during the first batches (6.5 KB was seen once on CI);
+        // a decoder that allocated per frame would allocate in every batch.
+        long allocated = long.MaxValue;
+        int batches = 0;
+        while (allocated != 0 && batches < 5)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Run(1_000);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            batches++;
+        }
+
+        Assert.Equal((10L + (1_000L * batches)) * 10 * 100, payloadBytes);
+        Assert.True(allocated == 0, $"{allocated} bytes allocated for 10,000 frames at best, in {batches} batches");
     }
 
     [Fact]
