@@ -125,29 +125,13 @@ public sealed partial class StreamWriter : IAsyncDisposable
     [OverloadResolutionPriority(1)]
     public void Write(ReadOnlySpan<byte> data)
     {
-        if (_loop.IsOnLoopThread)
+        if (OnLoopThreadAfterOutbox())
         {
-            if (_outboxCount != 0)
-            {
-                FlushOutbox();
-            }
-
             _transport.Write(data);
             return;
         }
 
-        lock (_lock)
-        {
-            ThrowIfWriteClosed();
-            if (data.IsEmpty)
-            {
-                return;
-            }
-
-            byte[] copy = RentCopy(data.Length);
-            data.CopyTo(copy);
-            EnqueueLocked(new OutboxEntry(OutboxCommand.Write, copy, data.Length, null));
-        }
+        EnqueueCopy(data, default);
     }
 
     /// <summary>Writes <paramref name="data"/>, in one or several segments, as one write; never blocks. An empty sequence does nothing.</summary>
@@ -169,13 +153,8 @@ public sealed partial class StreamWriter : IAsyncDisposable
             return;
         }
 
-        if (_loop.IsOnLoopThread)
+        if (OnLoopThreadAfterOutbox())
         {
-            if (_outboxCount != 0)
-            {
-                FlushOutbox();
-            }
-
             _transport.WriteLines((_segments ??= new SequenceSegments()).Over(data));
             return;
         }
@@ -205,21 +184,44 @@ public sealed partial class StreamWriter : IAsyncDisposable
     /// <exception cref="InvalidOperationException">After <see cref="WriteEof"/> or <see cref="Close"/>.</exception>
     internal void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
     {
-        if (_loop.IsOnLoopThread)
+        if (OnLoopThreadAfterOutbox())
         {
-            if (_outboxCount != 0)
-            {
-                FlushOutbox();
-            }
-
             _transport.Write(first, second);
             return;
         }
 
+        EnqueueCopy(first, second);
+    }
+
+    /// <summary>
+    /// Whether the caller is on the loop thread, where it may hand bytes to the transport directly: then the writes other
+    /// threads queued before it are replayed first, so they keep their place in the stream.
+    /// </summary>
+    private bool OnLoopThreadAfterOutbox()
+    {
+        if (!_loop.IsOnLoopThread)
+        {
+            return false;
+        }
+
+        if (_outboxCount != 0)
+        {
+            FlushOutbox();
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Off the loop thread: copies <paramref name="first"/> then <paramref name="second"/> into one outbox entry, so no
+    /// other thread's write comes between them. Nothing is queued for no bytes, but a closed writer still throws.
+    /// </summary>
+    private void EnqueueCopy(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
         lock (_lock)
         {
             ThrowIfWriteClosed();
-            int length = first.Length + second.Length;
+            int length = checked(first.Length + second.Length);
             if (length == 0)
             {
                 return;
@@ -239,13 +241,8 @@ public sealed partial class StreamWriter : IAsyncDisposable
     public void WriteLines(IEnumerable<ReadOnlyMemory<byte>> buffers)
     {
         ArgumentNullException.ThrowIfNull(buffers);
-        if (_loop.IsOnLoopThread)
+        if (OnLoopThreadAfterOutbox())
         {
-            if (_outboxCount != 0)
-            {
-                FlushOutbox();
-            }
-
             _transport.WriteLines(buffers);
             return;
         }
