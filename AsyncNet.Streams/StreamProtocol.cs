@@ -111,6 +111,15 @@ public sealed class StreamProtocol : IBufferedProtocol, IIdleAwareProtocol
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// <see langword="true"/> unless the last <see cref="GetBuffer"/> lent a waiting read's own buffer: the reader never
+    /// changes received bytes (its reads copy out of them or lend read-only views), so a handler that writes back what it
+    /// read inside the read callback (an echo, a relay, a frame forwarded by <see cref="Framing.FrameWriter.Write(Framing.Codec.Frame)"/>)
+    /// has it sent from the receive buffer without a copy.
+    /// </remarks>
+    public bool BufferIsPooled => !_receivingDirect;
+
+    /// <inheritdoc/>
     public void BufferUpdated(int bytesWritten)
     {
         VerifyAccessInDebugMode();

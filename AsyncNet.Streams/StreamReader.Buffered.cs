@@ -144,6 +144,33 @@ public sealed partial class StreamReader
         return false;
     }
 
+    /// <summary>
+    /// Starts a read that will not wait, when bytes are buffered: <see cref="TryBeginImmediateRead"/> for a caller that
+    /// looks at all of them (<see cref="PeekBuffered"/>), and that must not be called during another read.
+    /// </summary>
+    /// <returns>
+    /// <see langword="true"/> when a read has started and bytes are buffered: finish it with <see cref="EndImmediateRead"/>.
+    /// <see langword="false"/>, with no read started, when nothing is buffered, or the reader has failed or is skipping
+    /// a line.
+    /// </returns>
+    /// <exception cref="InvalidOperationException">Another read is in progress.</exception>
+    internal bool TryBeginRead()
+    {
+        BeginRead();
+        if (_exception is null && !_discardingLine)
+        {
+            ReleaseHeld();
+            TakeInbound();
+            if (_queue.Bytes != 0)
+            {
+                return true;
+            }
+        }
+
+        EndRead();
+        return false;
+    }
+
     /// <summary>Finishes a read begun by <see cref="TryBeginImmediateRead"/>, consuming what it used.</summary>
     /// <param name="consumed">
     /// How many of the first array's bytes it used; they stay in memory, as <see cref="Consume"/>'s do, until the next read.

@@ -60,6 +60,12 @@ public sealed class BufferPool
     private long _sharedBytes;
     private volatile int _sharedCount;
 
+    // The array a transport is sending from without a copy during a read callback (Pin), or null; written on the loop
+    // thread only. Given back meanwhile, it stays out of the buckets until Unpin (_pinnedReturned): lent again within the
+    // callback, it could be written over before those bytes are sent. Given back on another thread, it is dropped.
+    private volatile byte[]? _pinned;
+    private bool _pinnedReturned;
+
     internal BufferPool(Func<bool> onLoopThread) => _onLoopThread = onLoopThread;
 
     /// <summary>Bytes held by the pool right now, in both halves (diagnostics and tests).</summary>
@@ -127,6 +133,18 @@ public sealed class BufferPool
             return;
         }
 
+        if (ReferenceEquals(array, _pinned))
+        {
+            // On the loop thread Unpin gives it back; on another (a stream read there racing a callback's send), the GC
+            // takes it: no lock on the loop's path for so rare a case.
+            if (_onLoopThread())
+            {
+                _pinnedReturned = true;
+            }
+
+            return;
+        }
+
         if (_onLoopThread())
         {
             // _sharedBytes is read without the lock: at worst one array more than the limit is kept.
@@ -150,6 +168,31 @@ public sealed class BufferPool
             _sharedBytes += length;
             _sharedCount++;
             Debug.Assert(_sharedBytes <= MaxRetainedBytes, "The shared half never keeps more than the limit");
+        }
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="array"/>, lent by this pool, from being lent again until <see cref="Unpin"/>, even if it is
+    /// given back meanwhile: a transport sends bytes from it in place during a read callback. Loop thread only; one at a time.
+    /// </summary>
+    internal void Pin(byte[] array)
+    {
+        Debug.Assert(_onLoopThread(), "Pinned on the loop thread");
+        Debug.Assert(_pinned is null, "One array pinned at a time");
+        _pinnedReturned = false;
+        _pinned = array;
+    }
+
+    /// <summary>Ends <see cref="Pin"/>: an array given back while pinned goes back to the pool now.</summary>
+    internal void Unpin()
+    {
+        Debug.Assert(_onLoopThread(), "Unpinned on the loop thread");
+        byte[]? array = _pinned;
+        _pinned = null;
+        if (_pinnedReturned && array is not null)
+        {
+            _pinnedReturned = false;
+            Return(array);
         }
     }
 

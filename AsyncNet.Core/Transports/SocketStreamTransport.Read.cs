@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using AsyncNet.Interop;
 
 namespace AsyncNet.Transports;
@@ -81,9 +82,38 @@ internal sealed partial class SocketStreamTransport
 
         _metrics.Received(received);
         _idle?.OnRead();
-        CallProtocol(static (transport, received) => transport._bufferedProtocol!.BufferUpdated(received), received, "BufferUpdated");
-        _idle?.OnReadCallbackDone();
+        byte[]? pooled = PooledArrayOf(protocol, memory);
+        if (pooled is null)
+        {
+            CallProtocol(static (transport, received) => transport._bufferedProtocol!.BufferUpdated(received), received, "BufferUpdated");
+            _idle?.OnReadCallbackDone();
+            return;
+        }
+
+        // Writes of received bytes send from the array, as DataReceived's do from the loop's buffer; the pin keeps the
+        // array from being lent again (and written over) before the callback's send, if the protocol gives it back first.
+        _currentReadBuffer = pooled;
+        _pool.Pin(pooled);
+        try
+        {
+            CallProtocol(static (transport, received) => transport._bufferedProtocol!.BufferUpdated(received), received, "BufferUpdated");
+        }
+        finally
+        {
+            _idle?.OnReadCallbackDone();
+            _queue.DetachBorrowed();
+            _currentReadBuffer = null;
+            _pool.Unpin();
+        }
     }
+
+    /// <summary>The array behind <paramref name="memory"/> if the protocol says it is a whole pooled array that stays unchanged (<see cref="IBufferedProtocol.BufferIsPooled"/>); else null.</summary>
+    private static byte[]? PooledArrayOf(IBufferedProtocol protocol, Memory<byte> memory) =>
+        protocol.BufferIsPooled
+        && MemoryMarshal.TryGetArray((ReadOnlyMemory<byte>)memory, out ArraySegment<byte> segment)
+        && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : null;
 
     /// <summary>A receive returned nothing: would-block (spurious readiness) or EINTR (retried on the next readiness), EOF, or an error.</summary>
     private void ReadEnded(SocketError error)

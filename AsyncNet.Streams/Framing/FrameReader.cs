@@ -153,25 +153,58 @@ public sealed class FrameReader
     /// <exception cref="InvalidOperationException">Another read of the reader is in progress.</exception>
     public ValueTask<Frame?> ReadFrameAsync(CancellationToken cancellationToken = default)
     {
-        // The fast path: a whole, valid frame in the first buffered array, which is not a ping to skip.
-        if (!cancellationToken.IsCancellationRequested && _fault is null && _reader.TryBeginImmediateRead(out byte[]? array, out int start, out int length))
+        if (!cancellationToken.IsCancellationRequested && _fault is null && TryReadWholeInFirstArray(out Frame frame))
         {
-            if (_decoder.TryDecodeWhole(array.AsSpan(start, length), out uint type, out int payloadStart, out int payloadLength, out int frameLength))
-            {
-                var frame = new Frame(type, new ReadOnlySequence<byte>(array, start + payloadStart, payloadLength));
-                if (_hiddenPing is null || !_hiddenPing.IsPing(frame))
-                {
-                    _reader.EndImmediateRead(frameLength);
-                    StreamsMeter.FrameDecoded();
-                    _fastPathFrames++;
-                    return new ValueTask<Frame?>(frame);
-                }
-            }
-
-            _reader.EndImmediateRead(0);
+            return new ValueTask<Frame?>(frame);
         }
 
         return _reader.ReadBufferedAsync(_pending, s_tryReadFrame, this, cancellationToken);
+    }
+
+    /// <summary>Reads the next frame if it is already buffered whole; never waits.</summary>
+    /// <param name="frame">The frame, when this returns <see langword="true"/>; its payload is valid until the next read, as for <see cref="ReadFrameAsync"/>.</param>
+    /// <returns>
+    /// <see langword="true"/> with the next frame; <see langword="false"/> when no whole frame is buffered, or the stream
+    /// has ended or failed: <see cref="ReadFrameAsync"/> then waits for the next frame, or reports the end or the failure.
+    /// </returns>
+    /// <remarks>
+    /// For handlers that answer every frame that arrived together and then wait once: write each frame this returns
+    /// and drain after the last, instead of awaiting a read and a drain per frame (a read of a buffered frame completes
+    /// synchronously either way, but a batch skips the per-frame awaits). Pings are skipped as by
+    /// <see cref="ReadFrameAsync"/>.
+    /// </remarks>
+    /// <exception cref="InvalidFrameException">The next frame is malformed, as <see cref="ReadFrameAsync"/> reports it (the connection is closed, and later calls fail the same way).</exception>
+    /// <exception cref="InvalidOperationException">Another read of the reader is in progress.</exception>
+    public bool TryReadFrame(out Frame frame)
+    {
+        _fault?.Throw();
+        if (TryReadWholeInFirstArray(out frame))
+        {
+            return true;
+        }
+
+        if (!_reader.TryBeginRead())
+        {
+            // Nothing to read now, or the stream ended or failed: ReadFrameAsync says which.
+            return false;
+        }
+
+        bool decoded = false;
+        try
+        {
+            decoded = TryDecodeBuffered(_reader, out frame, out _, out _);
+        }
+        finally
+        {
+            _reader.EndImmediateRead(0);
+        }
+
+        if (decoded)
+        {
+            StreamsMeter.FrameDecoded();
+        }
+
+        return decoded;
     }
 
     /// <summary>Shows the decoder's state and the reader's, e.g. "FrameReader(Header, BytesNeeded=4; StreamReader(Buffered=0, ...))".</summary>
@@ -197,25 +230,87 @@ public sealed class FrameReader
         return heartbeat is { HidePings: true } && format is not null ? new HeartbeatPing(heartbeat, format, nameof(heartbeat)) : null;
     }
 
+    /// <summary>
+    /// The fast path of both reads: a whole, valid frame at the start of the first buffered array (small frames
+    /// arriving together), decoded in place within an immediate read, which skips the waiting machinery. Anything else
+    /// (a frame across arrays, a ping to skip, a fault, a read in progress) is left to the general path.
+    /// </summary>
+    private bool TryReadWholeInFirstArray(out Frame frame)
+    {
+        if (_reader.TryBeginImmediateRead(out byte[]? array, out int start, out int length))
+        {
+            if (_decoder.TryDecodeWhole(array.AsSpan(start, length), out uint type, out int payloadStart, out int payloadLength, out int frameLength))
+            {
+                frame = new Frame(type, new ReadOnlySequence<byte>(array, start + payloadStart, payloadLength), headerInPlace: payloadStart);
+                if (_hiddenPing is null || !_hiddenPing.IsPing(frame))
+                {
+                    _reader.EndImmediateRead(frameLength);
+                    StreamsMeter.FrameDecoded();
+                    _fastPathFrames++;
+                    return true;
+                }
+            }
+
+            _reader.EndImmediateRead(0);
+        }
+
+        frame = default;
+        return false;
+    }
+
     /// <summary>The buffered read's attempt: decode the next frame in place, or say how many bytes are needed.</summary>
     private static bool TryReadFrame(StreamReader reader, object? state, out Frame? result, out long needed)
     {
         var self = (FrameReader)state!;
-        self._fault?.Throw();
-        FrameDecoder decoder = self._decoder;
-        ReadOnlySequence<byte> buffered = reader.PeekBuffered(out bool eof);
-        ReadOnlySequence<byte> rest = buffered;
+        needed = 0;
+        if (self.TryDecodeBuffered(reader, out Frame frame, out ReadOnlySequence<byte> rest, out bool eof))
+        {
+            StreamsMeter.FrameDecoded();
+            result = frame;
+            return true;
+        }
+
+        result = null;
+        if (eof)
+        {
+            if (rest.IsEmpty && self._decoder.IsAtFrameBoundary)
+            {
+                return true;
+            }
+
+            throw self.Truncated(reader, rest);
+        }
+
+        needed = self._decoder.BytesNeeded;
+        Debug.Assert(needed > rest.Length, "A decoder that returns no frame needs more than it was given");
+        return false;
+    }
+
+    /// <summary>
+    /// Decodes the next frame from the buffered bytes in place, within a read in progress, and consumes its bytes (they
+    /// stay in memory until the next read), the pings skipped before it, and the bytes of an oversized frame skipped.
+    /// </summary>
+    /// <param name="reader">The reader, whose read is the caller's.</param>
+    /// <param name="frame">The frame, when decoded.</param>
+    /// <param name="rest">The buffered bytes after what was consumed.</param>
+    /// <param name="eof">Whether the stream has ended.</param>
+    /// <returns>Whether a frame was decoded. A malformed frame throws (and faults this reader, unless it is being skipped).</returns>
+    private bool TryDecodeBuffered(StreamReader reader, out Frame frame, out ReadOnlySequence<byte> rest, out bool eof)
+    {
+        _fault?.Throw();
+        FrameDecoder decoder = _decoder;
+        ReadOnlySequence<byte> buffered = reader.PeekBuffered(out eof);
+        rest = buffered;
         bool decoded;
-        Frame frame;
         try
         {
             decoded = decoder.TryDecode(ref rest, out frame);
-            if (self._hiddenPing is { } ping)
+            if (_hiddenPing is { } ping)
             {
                 while (decoded && ping.IsPing(frame))
                 {
                     // Consumed at once, so a throw from a later frame of this try leaves the buffer where the decoder is.
-                    self._pingsSkipped++;
+                    _pingsSkipped++;
                     reader.Consume(buffered.Length - rest.Length);
                     buffered = rest;
                     decoded = decoder.TryDecode(ref rest, out frame);
@@ -229,42 +324,26 @@ public sealed class FrameReader
             // Not for an oversized frame being discarded: that one fails this call only, and the next skips it.
             if (decoder.IsFaulted)
             {
-                self._fault = ExceptionDispatchInfo.Capture(ex);
+                _fault = ExceptionDispatchInfo.Capture(ex);
                 reader.CloseConnection();
             }
 
             throw;
         }
 
-        // The frame's bytes, or the bytes of an oversized frame skipped. A frame's stay in memory until the next read.
         long consumed = buffered.Length - rest.Length;
         if (consumed != 0)
         {
             reader.Consume(consumed);
         }
 
-        needed = 0;
-        if (decoded)
+        if (decoded && consumed <= buffered.First.Length && frame.Payload.IsSingleSegment)
         {
-            StreamsMeter.FrameDecoded();
-            result = frame;
-            return true;
+            // The whole frame lies in one array, its header just before its payload: a writer may forward it in place.
+            frame = new Frame(frame.Type, frame.Payload, headerInPlace: (int)(consumed - frame.Payload.Length) - _format.ChecksumLength);
         }
 
-        result = null;
-        if (eof)
-        {
-            if (rest.IsEmpty && decoder.IsAtFrameBoundary)
-            {
-                return true;
-            }
-
-            throw self.Truncated(reader, rest);
-        }
-
-        needed = decoder.BytesNeeded;
-        Debug.Assert(needed > rest.Length, "A decoder that returns no frame needs more than it was given");
-        return false;
+        return decoded;
     }
 
     /// <summary>The stream ended inside a frame: hand over its bytes, start afresh at the (empty) end.</summary>

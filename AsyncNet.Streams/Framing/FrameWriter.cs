@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using AsyncNet.Streams.Framing.Codec;
 
 namespace AsyncNet.Streams.Framing;
@@ -96,6 +97,11 @@ public sealed class FrameWriter
     public void Write(Frame frame)
     {
         ReadOnlySequence<byte> payload = frame.Payload;
+        if (frame.HeaderInPlace != 0 && TryForwardInPlace(frame))
+        {
+            return;
+        }
+
         if (payload.IsSingleSegment)
         {
             if (!TryWriteOnLoop(frame.Type, payload.FirstSpan))
@@ -212,6 +218,33 @@ public sealed class FrameWriter
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Writes a frame a <see cref="FrameReader"/> read in place as one span, header and payload where they lie, when the
+    /// header this writer would write is the one received (an echo, a relay forwarding frames of the same format): on
+    /// the loop thread, inside the read callback, the transport then sends it from the receive buffer without a copy,
+    /// and consecutive forwarded frames of one read leave as one piece.
+    /// </summary>
+    /// <returns>Whether the frame was written; <see langword="false"/> off the loop thread, with a trailer, or for another header.</returns>
+    private bool TryForwardInPlace(in Frame frame)
+    {
+        if (_format.ChecksumLength != 0 || !_writer.Loop.IsOnLoopThread
+            || !SequenceMarshal.TryGetArray(frame.Payload, out ArraySegment<byte> payload))
+        {
+            return false;
+        }
+
+        int headerLength = _encoder.WriteHeader(_scratch, frame.Type, payload.Count);
+        int start = payload.Offset - headerLength;
+        if (headerLength != frame.HeaderInPlace
+            || !payload.Array.AsSpan(start, headerLength).SequenceEqual(_scratch.AsSpan(0, headerLength)))
+        {
+            return false;
+        }
+
+        _writer.Write(payload.Array.AsSpan(start, headerLength + payload.Count));
+        return true;
     }
 
     /// <summary>Writes a frame with a contiguous payload as its parts (header, payload, trailer), the payload where it lies.</summary>

@@ -19,6 +19,13 @@ public readonly struct Frame
         Payload = payload;
     }
 
+    /// <summary>Creates a frame read in place by a <see cref="FrameReader"/>, whose header's bytes lie just before its payload.</summary>
+    internal Frame(uint type, ReadOnlySequence<byte> payload, int headerInPlace)
+        : this(type, payload)
+    {
+        HeaderInPlace = headerInPlace;
+    }
+
     /// <summary>Creates a frame over contiguous memory.</summary>
     /// <param name="type">The frame's type; 0 when the format has no type field.</param>
     /// <param name="payload">The frame's payload.</param>
@@ -32,6 +39,13 @@ public readonly struct Frame
 
     /// <summary>The frame's bytes after the format's stripped prefix, without the checksum trailer.</summary>
     public ReadOnlySequence<byte> Payload { get; }
+
+    /// <summary>
+    /// How many bytes of the frame's header, as received, lie just before <see cref="Payload"/> in the same array, in the
+    /// reader's receive buffer (frames a <see cref="FrameReader"/> read whole from one array); 0 for any other frame.
+    /// <see cref="FrameWriter.Write(Frame)"/> then writes a frame forwarded unchanged from where it lies.
+    /// </summary>
+    internal int HeaderInPlace { get; }
 
     /// <summary>Shows the frame's type and payload length, e.g. "Type=7, Payload=12 bytes".</summary>
     /// <returns>The description.</returns>

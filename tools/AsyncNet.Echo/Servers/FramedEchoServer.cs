@@ -8,7 +8,8 @@ namespace AsyncNet.Echo.Servers;
 
 /// <summary>
 /// The framed echo: each frame a <see cref="FrameReader"/> reads is written back whole with a <see cref="FrameWriter"/>
-/// (same type, same payload), then <c>DrainAsync</c>, on
+/// (same type, same payload), and after every frame that arrived together (<see cref="FrameReader.TryReadFrame"/>),
+/// one <c>DrainAsync</c>, on
 /// <see cref="FramedEndpoints.StartFramedServerAsync(EventLoopGroup, Func{FramedConnection, Task}, string?, int, LengthFieldFormat, HeartbeatOptions?, StreamOptions?, ServerOptions?, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
@@ -30,9 +31,16 @@ internal sealed class FramedEchoServer(EchoServerOptions options) : GroupEchoSer
         var (frames, output) = connection;
         try
         {
-            while (await frames.ReadFrameAsync() is { } frame)
+            while (await frames.ReadFrameAsync() is { } first)
             {
-                output.Write(frame);
+                // Every frame that arrived with the first is answered before the one drain.
+                Frame frame = first;
+                do
+                {
+                    output.Write(frame);
+                }
+                while (frames.TryReadFrame(out frame));
+
                 await output.DrainAsync();
             }
         }
