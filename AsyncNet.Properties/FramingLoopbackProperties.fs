@@ -48,6 +48,8 @@ type LoopbackFramingScenario =
         Pauses: WritePause list
         /// The server reader's limit: small ones make frames outgrow it, so reads must resume reading to finish.
         Limit: int
+        /// Whether the server reads in batches: after each awaited frame, every frame `TryReadFrame` finds buffered.
+        Batched: bool
     }
 
 /// Generators of loopback framing scenarios. Public, so users can drive their own framing over sockets with them.
@@ -81,6 +83,7 @@ module FramingLoopbackGen =
             let! pauseCount = Gen.choose (1, 40)
             let! pauses = Gen.listOfLength pauseCount pause
             let! limit = Gen.elements [ 1; 7; 64; 1024; StreamOptions.DefaultLimit ]
+            let! batched = Gen.elements [ false; true ]
 
             return
                 {
@@ -89,6 +92,7 @@ module FramingLoopbackGen =
                     Sending = sending
                     Pauses = pauses
                     Limit = limit
+                    Batched = batched
                 }
         }
 
@@ -111,22 +115,31 @@ module FramingLoopbackProperties =
             Error: exn option
         }
 
-    let private readAll (frames: FrameReader) : Task<Received> =
+    let private readAll (batched: bool) (frames: FrameReader) : Task<Received> =
         task {
             let received = ResizeArray<FrameSpec>()
             let mutable error = None
             let mutable reading = true
+
+            let keep (frame: Frame) =
+                received.Add
+                    {
+                        Type = frame.Type
+                        Payload = frame.Payload.ToArray()
+                    }
 
             while reading do
                 try
                     let! frame = frames.ReadFrameAsync()
 
                     if frame.HasValue then
-                        received.Add
-                            {
-                                Type = frame.Value.Type
-                                Payload = frame.Value.Payload.ToArray()
-                            }
+                        keep frame.Value
+
+                        if batched then
+                            let mutable next = Unchecked.defaultof<Frame>
+
+                            while frames.TryReadFrame(&next) do
+                                keep next
                     else
                         reading <- false
                 with e ->
@@ -154,7 +167,7 @@ module FramingLoopbackProperties =
 
         let handler (reader: StreamReader) (writer: StreamWriter) : Task =
             task {
-                let! result = readAll (FrameReader(reader, format))
+                let! result = readAll scenario.Batched (FrameReader(reader, format))
                 received.SetResult result
                 writer.Close()
             }
