@@ -224,13 +224,13 @@ public sealed class FrameWriter
     /// Writes a frame a <see cref="FrameReader"/> read in place as one span, header and payload where they lie, when the
     /// header this writer would write is the one received (an echo, a relay forwarding frames of the same format): on
     /// the loop thread, inside the read callback, the transport then sends it from the receive buffer without a copy,
-    /// and consecutive forwarded frames of one read leave as one piece.
+    /// and consecutive forwarded frames of one read leave as one piece; from another thread it is one contiguous copy
+    /// into the outbox, as any frame written there.
     /// </summary>
-    /// <returns>Whether the frame was written; <see langword="false"/> off the loop thread, with a trailer, or for another header.</returns>
+    /// <returns>Whether the frame was written; <see langword="false"/> with a trailer, or for another header.</returns>
     private bool TryForwardInPlace(in Frame frame)
     {
-        if (_format.ChecksumLength != 0 || !_writer.Loop.IsOnLoopThread
-            || !SequenceMarshal.TryGetArray(frame.Payload, out ArraySegment<byte> payload))
+        if (_format.ChecksumLength != 0 || !SequenceMarshal.TryGetArray(frame.Payload, out ArraySegment<byte> payload))
         {
             return false;
         }
