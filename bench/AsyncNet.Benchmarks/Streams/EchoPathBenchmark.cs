@@ -13,8 +13,9 @@ namespace AsyncNet.Benchmarks.Streams;
 /// The user-space cost of an echo, per message, without a socket: a batch of <see cref="Depth"/> pipelined messages
 /// is delivered to a stream over an in-memory transport (the kernel takes every write at once), and echoed the way
 /// <c>asyncnet echo-server</c> does: the raw stream echo (one read of the whole batch, one write, one drain; the
-/// baseline) and the framed echo (per frame: <see cref="FrameReader.ReadFrameAsync"/>,
-/// <see cref="FrameWriter.Write(Frame)"/>, a drain).
+/// baseline), the framed echo (per frame: <see cref="FrameReader.ReadFrameAsync"/>,
+/// <see cref="FrameWriter.Write(Frame)"/>, a drain) and the framed echo in batches (one awaited read, then
+/// <see cref="FrameReader.TryReadFrame"/> for the rest, one drain).
 /// </summary>
 /// <remarks>
 /// Run: <c>./build.sh bench --filter '*EchoPath*' --job short</c>. The socket echoes (bench/AsyncNet.EchoBench) spend
@@ -113,6 +114,29 @@ public class EchoPathBenchmark
                 await _output.DrainAsync();
                 echoed += frame.Payload.Length;
             }
+        }
+
+        return echoed;
+    });
+
+    /// <summary>The framed echo in batches: the frames already buffered are read with <see cref="FrameReader.TryReadFrame"/>, written, and drained once.</summary>
+    /// <returns>The payload bytes echoed.</returns>
+    [Benchmark(OperationsPerInvoke = Batches * Depth)]
+    public long FramedEchoBatched() => _loop.RunUntilComplete(async () =>
+    {
+        long echoed = 0;
+        for (int batch = 0; batch < Batches; batch++)
+        {
+            _transport.Deliver(_framedBatch);
+            Frame frame = (await _frames.ReadFrameAsync()).GetValueOrDefault();
+            do
+            {
+                _output.Write(frame);
+                echoed += frame.Payload.Length;
+            }
+            while (_frames.TryReadFrame(out frame));
+
+            await _output.DrainAsync();
         }
 
         return echoed;
