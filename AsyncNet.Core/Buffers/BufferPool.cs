@@ -173,17 +173,26 @@ public sealed class BufferPool
 
     /// <summary>
     /// Keeps <paramref name="array"/>, lent by this pool, from being lent again until <see cref="Unpin"/>, even if it is
-    /// given back meanwhile: a transport sends bytes from it in place during a read callback. Loop thread only; one at a time.
+    /// given back meanwhile: a transport sends bytes from it in place during a read callback. Loop thread only.
     /// </summary>
-    internal void Pin(byte[] array)
+    /// <returns>
+    /// Whether it is pinned; <see langword="false"/> while another array is (read callbacks do not nest, so this is a
+    /// guard, not a case): the caller must then not send from it in place.
+    /// </returns>
+    internal bool TryPin(byte[] array)
     {
         Debug.Assert(_onLoopThread(), "Pinned on the loop thread");
-        Debug.Assert(_pinned is null, "One array pinned at a time");
+        if (_pinned is not null)
+        {
+            return false;
+        }
+
         _pinnedReturned = false;
         _pinned = array;
+        return true;
     }
 
-    /// <summary>Ends <see cref="Pin"/>: an array given back while pinned goes back to the pool now.</summary>
+    /// <summary>Ends a <see cref="TryPin"/> that succeeded: an array given back while pinned goes back to the pool now.</summary>
     internal void Unpin()
     {
         Debug.Assert(_onLoopThread(), "Unpinned on the loop thread");

@@ -83,7 +83,7 @@ internal sealed partial class SocketStreamTransport
         _metrics.Received(received);
         _idle?.OnRead();
         byte[]? pooled = PooledArrayOf(protocol, memory);
-        if (pooled is null)
+        if (pooled is null || !_pool.TryPin(pooled))
         {
             CallProtocol(static (transport, received) => transport._bufferedProtocol!.BufferUpdated(received), received, "BufferUpdated");
             _idle?.OnReadCallbackDone();
@@ -93,7 +93,6 @@ internal sealed partial class SocketStreamTransport
         // Writes of received bytes send from the array, as DataReceived's do from the loop's buffer; the pin keeps the
         // array from being lent again (and written over) before the callback's send, if the protocol gives it back first.
         _currentReadBuffer = pooled;
-        _pool.Pin(pooled);
         try
         {
             CallProtocol(static (transport, received) => transport._bufferedProtocol!.BufferUpdated(received), received, "BufferUpdated");

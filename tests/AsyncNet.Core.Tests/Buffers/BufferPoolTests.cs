@@ -133,7 +133,7 @@ public sealed class BufferPoolTests : IDisposable
         OnLoop(() =>
         {
             byte[] pinned = Pool.Rent(256 * 1024);
-            Pool.Pin(pinned);
+            Assert.True(Pool.TryPin(pinned));
             Pool.Return(pinned);
             Assert.Equal(0, Pool.RetainedBytes);
             byte[] other = Pool.Rent(256 * 1024);
@@ -146,12 +146,27 @@ public sealed class BufferPoolTests : IDisposable
     }
 
     [Fact]
+    public void WhileOneArrayIsPinned_AnotherIsNot_AndGivenBackItIsLentAgainAsUsual()
+    {
+        OnLoop(() =>
+        {
+            byte[] pinned = Pool.Rent(4096);
+            byte[] other = Pool.Rent(4096);
+            Assert.True(Pool.TryPin(pinned));
+            Assert.False(Pool.TryPin(other));
+            Pool.Return(other);
+            Assert.Same(other, Pool.Rent(4096));
+            Pool.Unpin();
+        });
+    }
+
+    [Fact]
     public void UnpinningAnArrayNotGivenBack_KeepsNothing_AndLaterReturnsAreOrdinary()
     {
         OnLoop(() =>
         {
             byte[] pinned = Pool.Rent(4096);
-            Pool.Pin(pinned);
+            Assert.True(Pool.TryPin(pinned));
             Pool.Unpin();
             Assert.Equal(0, Pool.RetainedBytes);
 
@@ -168,7 +183,7 @@ public sealed class BufferPoolTests : IDisposable
         OnLoop(() =>
         {
             pinned = Pool.Rent(8192);
-            Pool.Pin(pinned);
+            Assert.True(Pool.TryPin(pinned));
             // A thread of its own: Task.Run(...).Wait() may run the return inline, on the loop thread.
             var returner = new Thread(() => Pool.Return(pinned));
             returner.Start();
