@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using AsyncNet.Buffers;
 using AsyncNet.Errors;
 using AsyncNet.Tests.Support;
 using AsyncNet.Transports;
@@ -281,6 +282,27 @@ public abstract class SocketStreamTransportTests : IDisposable
         Assert.Empty(_test.HandlerReports);
     });
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ABufferedEchoThatReusesItsBufferInsideTheCallback_StillSendsWhatItWrote(bool pooled) => _test.Run(async () =>
+    {
+        // Not pooled: the protocol scribbles over its own buffer after writing from it, which it may, so the write must
+        // have been copied. Pooled: it gives the array back and the next array it rents is scribbled over; the
+        // transport, sending in place, must have kept that array from being lent again before its send.
+        Server server = await Family.CreateServerAsync(_test.Loop, () => new ScribblingEcho(_test.Loop.BufferPool, pooled));
+        (IStreamTransport client, BufferedRecorder protocol) = await Family.ConnectAsync(_test.Loop, server, () => new BufferedRecorder(bufferSize: 64 * 1024));
+
+        byte[] data = RawPeer.Pattern(300_000, seed: 5);
+        client.Write(data);
+        await protocol.WaitForBytesAsync(data.Length);
+        Assert.Equal(data, protocol.Received);
+
+        client.Close();
+        await server.DisposeAsync();
+        Assert.Empty(_test.HandlerReports);
+    });
+
     [Fact]
     public void WritesInsideDataReceived_AreGatheredAndFlushedWhenTheCallbackReturns() => _test.Run(async () =>
     {
@@ -514,6 +536,46 @@ public abstract class SocketStreamTransportTests : IDisposable
         Assert.EndsWith("Closed)", client.ToString(), StringComparison.Ordinal);
         await server.DisposeAsync();
     });
+
+    /// <summary>
+    /// An echo that writes back what it received from its buffer inside <c>BufferUpdated</c>, then overwrites memory: its
+    /// own buffer (not pooled), or a freshly rented array after giving the received one back (pooled).
+    /// </summary>
+    private sealed class ScribblingEcho(BufferPool pool, bool pooled) : IBufferedProtocol
+    {
+        // Under the transport's gather limit, so each echo is queued and leaves when the callback returns, not at once.
+        private const int BufferLength = 8 * 1024;
+        private readonly byte[] _own = new byte[BufferLength];
+        private byte[]? _lent;
+        private IStreamTransport? _transport;
+
+        public bool BufferIsPooled => pooled;
+
+        public void ConnectionMade(ITransport transport) => _transport = (IStreamTransport)transport;
+
+        public Memory<byte> GetBuffer(int sizeHint) => _lent = pooled ? pool.Rent(BufferLength) : _own;
+
+        public void BufferUpdated(int bytesWritten)
+        {
+            byte[] received = _lent!;
+            _transport!.Write(received.AsSpan(0, bytesWritten));
+            if (pooled)
+            {
+                pool.Return(received);
+                byte[] next = pool.Rent(received.Length);
+                next.AsSpan().Fill(0xEE);
+                pool.Return(next);
+            }
+            else
+            {
+                received.AsSpan().Fill(0xEE);
+            }
+        }
+
+        public void ConnectionLost(Exception? exception)
+        {
+        }
+    }
 
     /// <summary>A buffered protocol with a tiny buffer that records what it got and checks GetBuffer/BufferUpdated pairing.</summary>
     private sealed class BufferedRecorder(int bufferSize) : IBufferedProtocol
